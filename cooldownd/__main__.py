@@ -1,0 +1,3 @@
+from cooldownd.cli import main
+
+raise SystemExit(main())

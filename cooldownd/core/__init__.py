@@ -1,0 +1,1 @@
+"""The pure core: no I/O, no clock, no asyncio. Edges turn I/O into these values."""

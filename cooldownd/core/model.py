@@ -1,0 +1,174 @@
+"""Frozen value types shared by the core and the edges.
+
+Times are POSIX seconds (UTC) as floats: the core never reads a clock, callers pass ``now``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Contact(enum.Enum):
+    """Sensor contact status of a Heart Rate Measurement (flags bits 1-2)."""
+
+    UNSUPPORTED = "unsupported"
+    NOT_DETECTED = "not_detected"
+    DETECTED = "detected"
+
+
+@dataclass(frozen=True, slots=True)
+class HrSample:
+    """One decoded Heart Rate Measurement (0x2A37) packet."""
+
+    bpm: int
+    contact: Contact = Contact.UNSUPPORTED
+    energy_kj: int | None = None
+    rr_ms: tuple[float, ...] = ()
+
+
+class Record(NamedTuple):
+    """One point of a workout's time line (a FIT ``record`` or a live sample)."""
+
+    t: float
+    hr: int | None = None
+    power: int | None = None
+    cadence: int | None = None
+    speed: float | None = None  # m/s
+    distance: float | None = None  # m
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSummary:
+    """Numbers the recording device computed itself (FIT ``session``); None = not given."""
+
+    timer_s: float | None = None
+    elapsed_s: float | None = None
+    avg_hr: int | None = None
+    max_hr: int | None = None
+    np: float | None = None
+    tss: float | None = None
+    if_: float | None = None
+    threshold_power: int | None = None
+    training_effect: float | None = None
+    anaerobic_training_effect: float | None = None
+    calories: int | None = None
+    avg_power: float | None = None
+    distance_m: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileProfile:
+    """Athlete values stored in a FIT file (``user_profile``, ``zones_target``); None = unset."""
+
+    max_hr: int | None = None
+    resting_hr: int | None = None
+    lthr: int | None = None
+    ftp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workout:
+    """One training session, from a file or from the strap.
+
+    ``records`` are sorted by time. ``pauses`` are (stop, start) intervals during which the
+    timer was stopped; they are not exercise. ``rr_ms`` are beat-to-beat intervals in ms.
+    """
+
+    sport: str
+    sub_sport: str
+    start: float
+    end: float
+    duration_s: float
+    elapsed_s: float
+    records: tuple[Record, ...] = ()
+    pauses: tuple[tuple[float, float], ...] = ()
+    rr_ms: tuple[float, ...] = ()
+    device: DeviceSummary = field(default_factory=DeviceSummary)
+    profile: FileProfile = field(default_factory=FileProfile)
+    source: str = "fit"  # fit | ble | demo
+    hrr60: int | None = None
+    note: str | None = None  # e.g. "truncated file: imported the readable part"
+
+
+class Level(enum.Enum):
+    """How hard a session was, in the words the user sees."""
+
+    LIGHT = "light"
+    MODERATE = "moderate"
+    HARD = "hard"
+    VERY_HARD = "very_hard"
+
+
+@dataclass(frozen=True, slots=True)
+class Athlete:
+    """Athlete values from the configuration (None = not configured)."""
+
+    max_hr: int | None = None
+    resting_hr: int | None = None
+    lthr: int | None = None
+    ftp: int | None = None
+    sex: str | None = None  # "male" | "female"
+    birth_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The athlete values an assessment used, each with where it came from."""
+
+    max_hr: int
+    resting_hr: int
+    lthr: int
+    ftp: int | None
+    sources: tuple[tuple[str, str], ...]  # (name, "config" | "file" | "estimate")
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Metrics and level of one workout."""
+
+    duration_s: float
+    elapsed_s: float
+    avg_hr: float | None
+    max_hr: int | None
+    zones_s: tuple[float, ...]
+    trimp: float | None
+    hrss: float | None
+    edwards: float | None
+    np: float | None
+    if_: float | None
+    tss: float | None
+    rmssd_ms: float | None
+    hrr60: int | None
+    minutes_above_90_hrr: float
+    load: float
+    load_source: str  # tss | hrss | device | duration
+    level: Level
+    profile: Profile
+    profile_source: str  # config | file | estimate
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One card of a routine: an exercise on one side, held for ``hold_s`` seconds."""
+
+    exercise: str
+    title: str
+    text: str
+    hold_s: int
+    side: str | None = None  # left | right | both | None
+
+
+@dataclass(frozen=True, slots=True)
+class Routine:
+    """An ordered list of steps chosen for a level and sport."""
+
+    name: str
+    level: Level
+    group: str
+    steps: tuple[Step, ...]
+
+    @property
+    def total_s(self) -> int:
+        return sum(s.hold_s for s in self.steps)
