@@ -1,0 +1,281 @@
+"""Import workout files (.fit, .fit.gz, .zip, folders) into the store, one error boundary per file.
+
+Synchronous: the CLI calls it directly, the daemon from a worker thread. Archives are read in
+memory, never extracted, so no member name can write anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cooldownd import report
+from cooldownd.core.model import Athlete, Workout
+from cooldownd.errors import FitImportError
+from cooldownd.fitfile import FitContent, decode_messages, workouts_from_messages
+
+log = logging.getLogger(__name__)
+
+MAX_FILE = 256 * 1024 * 1024
+MAX_EXPANDED = 1024 * 1024 * 1024
+MAX_RATIO = 100
+MAX_ZIP_DEPTH = 4
+SUFFIXES = (".fit", ".fit.gz", ".zip")
+# A stored workout covering at least this share of the shorter one is the same workout.
+SAME_WORKOUT_OVERLAP = 0.5
+
+Progress = Callable[[int, str], None]
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Bytes an archive (with its nested archives) may still expand to."""
+
+    left: int
+
+
+def import_paths(paths: Iterable[str | Path], *, store: Any, athlete: Athlete, knobs: Any, library: Any,
+                 history_max_hr: int | None = None, progress: Progress | None = None) -> Iterator[dict]:
+    """Import every input; yield one summary per workout and one line per skipped/failed input."""
+    if history_max_hr is None:
+        history_max_hr = store.history_max_hr()
+    ctx = _Context(store, athlete, knobs, library, history_max_hr)
+    done = 0
+    for path in paths:
+        for name, loader in _inputs(Path(path)):
+            if progress is not None:
+                progress(done, name)
+            done += 1
+            yield from _guarded(ctx, name, loader)
+
+
+def offer_candidate(results: Iterable[dict], now: float, max_age_s: float, *, store: Any = None) -> int | None:
+    """The newest imported workout that ended within ``max_age_s`` and was never offered, else None."""
+    best: tuple[float, int] | None = None
+    for r in results:
+        if r.get("status") != "imported" or r.get("id") is None or not r.get("end"):
+            continue
+        end = dt.datetime.fromisoformat(r["end"].replace("Z", "+00:00")).timestamp()
+        if not (now - max_age_s <= end <= now + 60.0):
+            continue
+        if store is not None and store.was_offered(r["id"]):
+            continue
+        if best is None or end > best[0]:
+            best = (end, r["id"])
+    return None if best is None else best[1]
+
+
+# -- inputs -------------------------------------------------------------------------------------
+def _inputs(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    """(name, loader) for a path: a file, or a folder's wanted files (recursive, sorted)."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p.name))
+        for p in files:
+            yield str(p), _file_loader(p)
+    else:
+        yield str(path), _file_loader(path)
+
+
+def _wanted(name: str) -> bool:
+    low = name.lower()
+    return not name.startswith(".") and low.endswith(SUFFIXES)
+
+
+def _file_loader(p: Path) -> Callable[[], bytes]:
+    def load() -> bytes:
+        try:
+            size = p.stat().st_size
+            if size > MAX_FILE:
+                raise FitImportError(str(p), f"file is {size // 2**20} MB, over the 256 MB limit; not a workout file")
+            return p.read_bytes()
+        except FileNotFoundError as exc:
+            raise FitImportError(str(p), "no such file") from exc
+        except IsADirectoryError as exc:
+            raise FitImportError(str(p), "is a directory") from exc
+        except OSError as exc:
+            raise FitImportError(str(p), f"cannot read ({exc.strerror or exc})") from exc
+    return load
+
+
+def _gunzip(name: str, data: bytes) -> bytes:
+    """Decompress gzip data, refusing more than 256 MB (a gzip bomb)."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, MAX_FILE + 1)
+    except zlib.error as exc:
+        raise FitImportError(name, f"bad gzip data ({exc})") from exc
+    if len(out) > MAX_FILE or d.unconsumed_tail:
+        raise FitImportError(name, "gzip expands past 256 MB; refusing it")
+    return out
+
+
+def _unsafe(member: str) -> bool:
+    parts = PurePosixPath(member.replace("\\", "/")).parts
+    return member.startswith(("/", "\\")) or ".." in parts or (len(member) > 1 and member[1] == ":")
+
+
+def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> Iterator[tuple[str, Any]]:
+    """(member name, bytes or FitImportError) for each wanted member; raises for a refused archive."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FitImportError(name, f"not a readable zip ({exc})") from exc
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    declared = sum(i.file_size for i in infos)
+    if budget is None:
+        budget = _Budget(min(MAX_EXPANDED, MAX_RATIO * max(len(data), 1)))
+    if declared > budget.left:
+        raise FitImportError(name, f"zip expands to {declared // 2**20} MB, past 1 GB or 100x its size; refusing it")
+    for info in sorted(infos, key=lambda i: i.filename):
+        member = f"{name}!{info.filename}"
+        if _unsafe(info.filename):
+            yield member, FitImportError(member, "unsafe member name (absolute or '..'); refusing it")
+            continue
+        if not _wanted(PurePosixPath(info.filename.replace("\\", "/")).name):
+            continue
+        try:
+            with zf.open(info) as fh:
+                body = fh.read(budget.left + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError) as exc:
+            yield member, FitImportError(member, f"unreadable zip member ({exc})")
+            continue
+        if len(body) > budget.left:
+            raise FitImportError(name, "zip expands past 1 GB or 100x its size; refusing it")
+        budget.left -= len(body)
+        if body[:4] == b"PK\x03\x04":
+            if depth >= MAX_ZIP_DEPTH:
+                yield member, FitImportError(member, f"zips nested over {MAX_ZIP_DEPTH} deep; refusing it")
+                continue
+            yield from _zip_members(member, body, budget, depth + 1)
+        else:
+            yield member, body
+
+
+# -- one file -----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Context:
+    store: Any
+    athlete: Athlete
+    knobs: Any
+    library: Any
+    history_max_hr: int | None
+
+
+def _guarded(ctx: _Context, name: str, loader: Callable[[], bytes]) -> Iterator[dict]:
+    """Every input inside its own error boundary: any failure becomes one ``error`` line."""
+    try:
+        data = loader()
+        if data[:4] == b"PK\x03\x04":
+            members = list(_zip_members(name, data, None, 1))  # refuse the whole archive before any import
+            for member, body in members:
+                if isinstance(body, FitImportError):
+                    yield report.failure(member, None, "error", body.reason)
+                else:
+                    yield from _one_guarded(ctx, member, body)
+            return
+    except FitImportError as exc:
+        yield report.failure(name, None, "error", exc.reason)
+        return
+    except Exception as exc:  # the batch goes on whatever one input does
+        log.warning("%s: import failed", name, exc_info=True)
+        yield report.failure(name, None, "error", f"{type(exc).__name__}: {exc}")
+        return
+    yield from _one_guarded(ctx, name, data)
+
+
+def _one_guarded(ctx: _Context, name: str, data: bytes) -> Iterator[dict]:
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        results = _import_one(ctx, name, data, sha)
+    except FitImportError as exc:
+        results = [_refuse(ctx, name, sha, "error", exc.reason, None)]
+    except Exception as exc:  # includes StoreError; the batch goes on
+        log.warning("%s: import failed", name, exc_info=True)
+        results = [report.failure(name, sha, "error", f"{type(exc).__name__}: {exc}")]
+    yield from results
+
+
+def _refuse(ctx: _Context, name: str, sha: str, status: str, reason: str, content: FitContent | None) -> dict:
+    """Remember a refused file (so a second run calls it a duplicate) and describe it."""
+    serial = content.serial if content else None
+    created = report.iso(content.time_created) if content and content.time_created is not None else None
+    with ctx.store.transaction():
+        ctx.store.put_file(sha, name, serial, created, status, reason)
+    return report.failure(name, sha, status, reason)
+
+
+def _import_one(ctx: _Context, name: str, data: bytes, sha: str) -> list[dict]:
+    known = ctx.store.get_file(sha)
+    if known is not None:
+        why = f"already seen as {known.path}" + (f" ({known.status}: {known.error})" if known.error else "")
+        return [report.failure(name, sha, "duplicate", why)]
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(name, data)
+    decoded = decode_messages(data, name)
+    if decoded.error_kind == "bad_crc" or not decoded.messages:
+        return [_refuse(ctx, name, sha, "error", decoded.error or "no FIT messages in file", None)]
+    content = workouts_from_messages(decoded.messages, name)
+    if content.kind != "activity":
+        return [_refuse(ctx, name, sha, "skipped", f"not an activity: {content.kind}", content)]
+    created = report.iso(content.time_created) if content.time_created is not None else None
+    if content.serial is not None and created is not None:
+        same = ctx.store.get_file_by_fit_id(content.serial, created)
+        if same is not None:
+            return [report.failure(name, sha, "duplicate", f"same FIT file_id as {same.path}")]
+    if not content.workouts:
+        why = decoded.error or "activity without sessions or records"
+        return [_refuse(ctx, name, sha, "error", f"no workout in file: {why}", content)]
+    workouts = content.workouts
+    if decoded.error:
+        workouts = [replace(w, note=f"{decoded.error}: imported the readable part") for w in workouts]
+    return _store_workouts(ctx, name, sha, content, created, workouts)
+
+
+def _store_workouts(ctx: _Context, name: str, sha: str, content: FitContent, created: str | None,
+                    workouts: list[Workout]) -> list[dict]:
+    """Assess and store the file's workouts in one transaction; richer overlapping workouts win."""
+    from cooldownd.core.intensity import assess
+    from cooldownd.core.routines import choose
+
+    out: list[dict] = []
+    with ctx.store.transaction():
+        for w in workouts:
+            a = assess(w, ctx.athlete, ctx.knobs, history_max_hr=ctx.history_max_hr)
+            s = report.summary(w, a, choose(ctx.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
+            rich = richness(w)
+            same = [r for r in ctx.store.find_overlapping(w.start, w.end) if _same_workout(w, r.start, r.end)]
+            if any(r.richness >= rich for r in same):
+                keep = max(same, key=lambda r: r.richness)
+                s.update(status="duplicate", error=f"same workout as #{keep.id} ({keep.source}), which is as rich")
+                out.append(s)
+                continue
+            for r in same:
+                log.info("%s: replaces workout #%d (%s), a poorer record of the same session", name, r.id, r.source)
+                ctx.store.delete_workout(r.id)
+            s["id"] = ctx.store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=rich,
+                                            file_sha256=sha)
+            out.append(s)
+        status = "imported" if any(s["status"] == "imported" for s in out) else "duplicate"
+        ctx.store.put_file(sha, name, content.serial, created, status, None)
+    return out
+
+
+def _same_workout(w: Workout, start: float, end: float) -> bool:
+    overlap = min(w.end, end) - max(w.start, start)
+    shorter = max(1.0, min(w.end - w.start, end - start))
+    return overlap >= SAME_WORKOUT_OVERLAP * shorter
+
+
+def richness(w: Workout) -> float:
+    """Which of two records of one session to keep: power, then device numbers, then more records."""
+    has_power = any(r.power is not None for r in w.records)
+    has_device = w.device.avg_hr is not None or w.device.timer_s is not None
+    return 2e7 * has_power + 1e7 * has_device + min(len(w.records), 9_999_999)
