@@ -50,14 +50,15 @@ given, else ``seconds``, else ``minutes * 60``. ``pauses``: (timer_second, pause
 the timer stops at that timer second, no records are written during the pause, and
 timer stop_all/start events bracket it. Record i of an unpaused file is at start + i.
 
-hr messages (``swim_with_hr_messages``): beats derive from the per-second hr. "garmin"
-style mimics a Forerunner: one anchor message (timestamp, fractional_timestamp,
-event_timestamp, filtered_bpm) then messages of 8 filtered_bpm + event_timestamp_12
-(12-bit, 1/1024 s, device clock; fitparse accumulates these from 0, so rebase on the
-anchor). "simple": every message has timestamp (first beat, whole s), filtered_bpm[<=8]
-and event_timestamp[<=8] (device clock s; beat time = timestamp + fractional... see
-``hr_beats``: time_i = anchor_time + event_timestamp_i - anchor_event_timestamp).
-The device clock reads ``HR_CLOCK0`` at the first beat.
+hr messages (``swim_with_hr_messages``): beats derive from the per-second hr (``_beats``).
+The strap's clock reads ``HR_CLOCK0`` s at the first beat. "garmin" style mimics a
+Forerunner + HRM: one anchor message (timestamp, fractional_timestamp, event_timestamp,
+filtered_bpm) then messages of 8 filtered_bpm + event_timestamp_12 (8 x 12-bit values of
+the clock in 1/1024 s, packed little-endian; fitparse accumulates them from 0, so unwrap
+mod 4096 starting at the anchor's event_timestamp; a last short group is padded with the
+last time and bpm None). "simple" style: every message has timestamp, filtered_bpm[<=8]
+and event_timestamp[<=8]; beat time = first hr message's timestamp + event_timestamp -
+first event_timestamp. Either way beat time = anchor time + (clock - anchor clock).
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ MESSAGES: dict[str, tuple[int, dict[str, F]]] = {
                      "intensity_factor": F(36, "uint16", 1000),
                      "threshold_power": F(45, "uint16"),
                      "total_anaerobic_training_effect": F(137, "uint8", 10)}),
-    "activity": (34, {**_TS, **_EV, "total_timer_time": F(0, "uint32", 1000),
+    "activity": (34, {**_TS, "event": _e(3, "event"), "event_type": _e(4, "event_type"),
+                      "total_timer_time": F(0, "uint32", 1000),
                       "num_sessions": F(1, "uint16"), "type": _e(2, "activity"),
                       "local_timestamp": F(5, "uint32")}),
     "hr": (132, {**_TS, "fractional_timestamp": F(0, "uint16", 32768),
