@@ -1,0 +1,211 @@
+"""Notifier backends: one bubble on a freedesktop notification server, or lines on a console.
+
+Notifications are not critical (as in desktop-notifier's base backend): a failure logs a
+warning, the card goes to the console instead, and the walk-through carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import sys
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from cooldownd.core.coach import Card
+
+if TYPE_CHECKING:
+    from desktop_notifier import DesktopNotifier
+
+log = logging.getLogger(__name__)
+
+BUS_NAME = "org.freedesktop.Notifications"
+BUS_PATH = "/org/freedesktop/Notifications"
+TITLE_MAX = 64  # common servers cut the summary to one line
+BODY_MAX = 240
+CALL_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button id (or ``default`` click, or ``dismissed``) pressed on ``card``."""
+
+    button: str
+    card: Card
+
+
+class Notifier(Protocol):
+    """Where cards go. ``show`` replaces the previous bubble; presses arrive on ``presses``."""
+
+    name: str
+    has_buttons: bool
+    presses: asyncio.Queue[Press]
+
+    async def show(self, card: Card) -> None:
+        """Show ``card`` instead of the current one; never raises."""
+
+    async def close(self) -> None:
+        """Remove the current bubble, if any; never raises."""
+
+    async def aclose(self) -> None:
+        """Release the backend's connections."""
+
+
+class ConsoleBackend:
+    """Prints each card as one or two lines (stdout, or the journal under systemd)."""
+
+    name = "console"
+    has_buttons = False
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.presses: asyncio.Queue[Press] = asyncio.Queue()
+
+    async def show(self, card: Card) -> None:
+        """Print the card."""
+        body = card.body.replace("\n", " ")
+        self.stream.write(f"== {card.title}\n   {body}\n")
+        self.stream.flush()
+
+    async def close(self) -> None:
+        """Nothing to remove on a console."""
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def markup_safe(text: str) -> str:
+    """Escape text for a notification body (servers render body markup)."""
+    # quote=False: quotes are harmless in text content, and some servers show &#x27; raw.
+    return html.escape(text, quote=False)
+
+
+class DesktopBackend:
+    """desktop-notifier on org.freedesktop.Notifications, one bubble at a time (close, then send)."""
+
+    name = "desktop"
+
+    def __init__(
+        self, capabilities: frozenset[str], app_name: str = "cooldownd",
+        fallback: ConsoleBackend | None = None,
+    ) -> None:
+        from desktop_notifier import DesktopNotifier
+
+        self.capabilities = capabilities
+        self.has_buttons = "actions" in capabilities
+        self.presses: asyncio.Queue[Press] = asyncio.Queue()
+        self.fallback = fallback if fallback is not None else ConsoleBackend(sys.stderr)
+        self._dn: DesktopNotifier = DesktopNotifier(app_name=app_name)
+        self._current: str | None = None
+        self.sent = 0  # cards the server accepted
+        self.failed = 0  # cards that went to the fallback
+
+    async def show(self, card: Card) -> None:
+        """Close the previous bubble, then send ``card``; on failure print it on the fallback."""
+        from desktop_notifier import Button, Notification
+
+        await self.close()
+        dispatched = asyncio.Event()
+        press = partial(self._press, card)
+        note = Notification(
+            title=_clip(card.title, TITLE_MAX),
+            message=markup_safe(_clip(card.body, BODY_MAX)),
+            buttons=tuple(Button(title=label, identifier=bid, on_pressed=partial(press, bid))
+                          for bid, label in card.buttons),
+            on_clicked=partial(press, "default"),
+            on_dismissed=partial(press, "dismissed"),
+            on_dispatched=dispatched.set,
+            # Offer and steps stay until replaced (0 = never expire); the done card may expire.
+            timeout=-1 if card.kind == "done" else 0,
+        )
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                self._current = await self._dn.send_notification(note)
+        except TimeoutError:
+            log.warning("%s: notification server did not answer within %.0f s", BUS_NAME,
+                        CALL_TIMEOUT_S)
+        if dispatched.is_set():
+            self.sent += 1
+            return
+        # desktop-notifier logs and swallows send errors; on_dispatched tells us it failed.
+        self._current = None
+        self.failed += 1
+        log.warning("%s: card %r not shown on the desktop; printing it instead", BUS_NAME,
+                    card.title)
+        await self.fallback.show(card)
+
+    async def close(self) -> None:
+        """Close the current bubble unless the server already closed it (pressed, dismissed)."""
+        current, self._current = self._current, None
+        if current is None or current not in await self._dn.get_current_notifications():
+            return
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                await self._dn.clear(current)
+        except (KeyError, TimeoutError) as exc:
+            # KeyError: desktop-notifier forgot it (a press raced us); it is gone anyway.
+            log.debug("%s: closing %s: %r", BUS_NAME, current, exc)
+        except Exception as exc:
+            log.warning("%s: could not close a notification: %s", BUS_NAME, exc)
+
+    async def aclose(self) -> None:
+        """Disconnect desktop-notifier's bus connection (it has no public close)."""
+        bus = getattr(getattr(self._dn, "_backend", None), "bus", None)
+        if bus is not None:
+            bus.disconnect()
+
+    def _press(self, card: Card, button: str) -> None:
+        self.presses.put_nowait(Press(button, card))
+
+
+async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
+    """Ask the session bus's notification server for its capabilities; None = no server."""
+    try:
+        from dbus_fast import Message, MessageType
+        from dbus_fast.aio import MessageBus
+    except ImportError:  # pragma: no cover - dbus-fast comes with desktop-notifier
+        return None
+    bus: Any = None
+    try:
+        async with asyncio.timeout(timeout):
+            bus = await MessageBus().connect()
+            reply = await bus.call(Message(
+                destination=BUS_NAME, path=BUS_PATH, interface=BUS_NAME,
+                member="GetCapabilities"))
+    except (OSError, TimeoutError, ValueError, EOFError) as exc:
+        # ValueError/InvalidAddressError: no session bus address at all.
+        log.info("%s: no session bus or no answer (%s)", BUS_NAME, exc or type(exc).__name__)
+        return None
+    except Exception as exc:
+        log.info("%s: probe failed: %s", BUS_NAME, exc)
+        return None
+    finally:
+        if bus is not None:
+            bus.disconnect()
+    if reply.message_type is MessageType.ERROR:
+        log.info("%s: no notification server (%s)", BUS_NAME, reply.error_name)
+        return None
+    return frozenset(reply.body[0])
+
+
+async def choose_notifier(
+    backend: str = "auto", app_name: str = "cooldownd", *, stream: TextIO | None = None,
+    probe_timeout: float = 1.0,
+) -> Notifier:
+    """``auto``: desktop if a server answers GetCapabilities within ``probe_timeout``, else console."""
+    if backend not in ("auto", "desktop", "console"):
+        raise ValueError(f"notify.backend: {backend!r}; use auto, desktop or console")
+    console = ConsoleBackend(stream)
+    if backend == "console":
+        return console
+    caps = await probe_capabilities(probe_timeout)
+    if caps is None and backend == "auto":
+        return console
+    # A forced desktop backend without a server prints on the console until one appears.
+    return DesktopBackend(caps or frozenset(), app_name, fallback=console)
