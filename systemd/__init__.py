@@ -1,0 +1,1 @@
+"""The systemd user unit, shipped as the cooldownd._systemd package (see pyproject.toml)."""
