@@ -59,6 +59,19 @@ class SdNotify:
         """Seconds between WATCHDOG=1 pings (half of WATCHDOG_USEC), or None when not asked."""
         return self._interval
 
+    async def watchdog_loop(self) -> None:
+        """Ping WATCHDOG=1 every ``watchdog_interval()`` until cancelled; returns at once if not asked.
+
+        A timer, not a poll: the daemon wakes once per interval. Run it in the app's TaskGroup.
+        """
+        import asyncio  # only the daemon needs it
+
+        if self._interval is None:
+            return
+        while True:
+            self.watchdog()
+            await asyncio.sleep(self._interval)
+
     def close(self) -> None:
         """Close the socket (a later send opens a new one)."""
         if self._sock is not None:

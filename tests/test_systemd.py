@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -109,6 +110,25 @@ def test_watchdog_only_when_asked(listener, env, interval):
     if interval is not None:
         assert fields(sock) == {"WATCHDOG": "1"}
     assert fields(sock) == {"STOPPING": "1"}
+
+
+def test_watchdog_loop_pings_every_half_interval(listener):
+    sock, path = listener
+    notify = SdNotify({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "100000"})  # ping every 0.05 s
+
+    async def run_for(seconds: float) -> None:
+        async with asyncio.timeout(seconds):
+            await notify.watchdog_loop()
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(run_for(0.22))
+    pings = 0
+    while (data := pending(sock)) is not None:
+        assert data == b"WATCHDOG=1"
+        pings += 1
+    assert 2 <= pings <= 6  # at 0, 0.05, 0.10, 0.15, 0.20 s; fewer if the machine is loaded
+    asyncio.run(SdNotify({"NOTIFY_SOCKET": path}).watchdog_loop())  # not asked: returns at once
+    assert pending(sock) is None
 
 
 def test_child_process_reads_its_environment(listener):
