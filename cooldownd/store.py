@@ -307,6 +307,17 @@ class AsyncStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.store, *args))
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(store, *args)`` on the store thread without waiting; a failure is logged."""
+
+        def run() -> None:
+            try:
+                fn(self.store, *args)
+            except Exception:
+                log.exception("%s: background write failed", self.store.path)
+
+        self._pool.submit(run)
+
     def close(self) -> None:
         """Finish queued work and close the database."""
         self._pool.shutdown(wait=True)

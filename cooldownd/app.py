@@ -1,0 +1,395 @@
+"""The daemon: long-lived supervisors in one TaskGroup, sd_notify, signals, graceful shutdown.
+
+Like hypercorn's ``run``: the shutdown trigger is an injected awaitable (tests pass ``event.wait``);
+signal handlers are installed only when none is given. Each supervisor has its own error boundary:
+it logs, backs off and restarts, so one failing edge never takes the others down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from cooldownd import settings as cfg
+from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.store import AsyncStore, Store
+from cooldownd.systemd import SdNotify
+
+log = logging.getLogger(__name__)
+GRACEFUL_TIMEOUT_S = 3.0
+
+
+class _Shutdown(Exception):
+    """Raised inside the TaskGroup to stop every supervisor."""
+
+
+# -- single instance and status file --------------------------------------------------------------
+def lock_path(settings: cfg.Settings) -> Path:
+    """The lock (and pid) file: next to the store, so one store has one daemon."""
+    return settings.store_path().parent / "daemon.lock"
+
+
+def status_path(settings: cfg.Settings) -> Path:
+    """Where the running daemon keeps its status for ``cooldownd status``."""
+    return settings.store_path().parent / "status.json"
+
+
+def acquire_lock(settings: cfg.Settings) -> int:
+    """Take the single-instance lock; raise CooldownError naming the running pid when held."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise CooldownError(f"another cooldownd is already running (pid {other}) for {settings.store_path()}; "
+                            "stop it first (systemctl --user stop cooldownd)") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def running_pid(settings: cfg.Settings) -> int | None:
+    """The pid of the daemon holding the lock, or None when no daemon runs."""
+    path = lock_path(settings)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else None
+    else:
+        return None
+    finally:
+        os.close(fd)
+
+
+def signal_daemon(settings: cfg.Settings) -> bool:
+    """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
+    pid = running_pid(settings)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except OSError:
+        return False
+    return True
+
+
+# -- the daemon -----------------------------------------------------------------------------------
+class Daemon:
+    """Wires the edges: folder watcher and strap in, store and notifications out."""
+
+    def __init__(self, settings: cfg.Settings, config_path: Path | None, store: AsyncStore,
+                 sd: SdNotify | None = None) -> None:
+        from cooldownd.routinefile import load_library
+
+        self.settings = settings
+        self.config_path = config_path
+        self.store = store
+        self.sd = sd or SdNotify()
+        self.library = load_library(settings.routines.file)
+        self.started = time.time()
+        self.offers: asyncio.Queue[int | None] = asyncio.Queue()
+        self.status: dict[str, Any] = {"pid": os.getpid(), "started": self.started, "folders": [],
+                                       "device": None, "last_workout": None, "pending_offer": None}
+        self._tg: asyncio.TaskGroup | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._live = None
+
+    async def run(self, shutdown: Awaitable[Any] | None = None) -> None:
+        """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        if shutdown is None:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            shutdown = stop.wait()
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        loop.add_signal_handler(signal.SIGUSR1, self.offers.put_nowait, None)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                await self._start_supervisors(tg)
+                tg.create_task(self._until(shutdown))
+        except* _Shutdown:
+            pass
+        finally:
+            for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            with contextlib.suppress(OSError):
+                status_path(self.settings).unlink()
+
+    async def _until(self, shutdown: Awaitable[Any]) -> None:
+        await shutdown
+        log.info("cooldownd: stopping")
+        self.sd.stopping()
+        await self._drain()
+        raise _Shutdown
+
+    async def _drain(self) -> None:
+        """Give the live session a bounded moment to flush its journal before everything is cancelled."""
+        if self._live is not None:
+            with contextlib.suppress(TimeoutError, Exception):
+                async with asyncio.timeout(GRACEFUL_TIMEOUT_S):
+                    await self._live.flush()
+
+    async def _start_supervisors(self, tg: asyncio.TaskGroup) -> None:
+        from cooldownd.folders import FolderImporter
+
+        folders = FolderImporter(self)
+        await folders.catch_up()
+        self._spawn(tg, "folders", folders.run)
+        self._spawn(tg, "offers", self._offer_loop)
+        if self.settings.ble.enabled:
+            from cooldownd.live import LiveSession
+
+            self._live = LiveSession(self)
+            self._spawn(tg, "live", self._live.run)
+        interval = self.sd.watchdog_interval()
+        if interval:
+            self._spawn(tg, "watchdog", lambda: self._watchdog(interval))
+        self.offers.put_nowait(None)  # a workout that ended while we were down may still be offered
+        self.sd.ready(self.status_line())
+        self.update_status()
+        log.info("cooldownd: ready (%s)", self.status_line())
+
+    def _spawn(self, tg: asyncio.TaskGroup, name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._tasks[name] = tg.create_task(_supervise(name, fn), name=name)
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            self.sd.watchdog()
+            await asyncio.sleep(interval)
+
+    # -- reload ---------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """SIGHUP: re-read the configuration; keep the old one if the new one is invalid."""
+        from cooldownd.routinefile import load_library
+
+        self.sd.reloading()
+        try:
+            new, _ = cfg.load(self.config_path)
+            library = load_library(new.routines.file)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running configuration: %s", exc)
+            self.sd.ready(self.status_line())
+            return
+        old, self.settings, self.library = self.settings, new, library
+        log.info("configuration reloaded from %s", self.config_path)
+        if self._tg is not None:
+            if (old.watch, old.store) != (new.watch, new.store):
+                self._restart("folders")
+            if old.ble != new.ble or old.detect != new.detect or old.athlete != new.athlete:
+                self._restart("live")
+        self.sd.ready(self.status_line())
+
+    def _restart(self, name: str) -> None:
+        task = self._tasks.get(name)
+        if task is not None:
+            task.cancel()
+        assert self._tg is not None
+        if name == "folders":
+            from cooldownd.folders import FolderImporter
+
+            self._spawn(self._tg, name, FolderImporter(self).run)
+        elif name == "live" and self.settings.ble.enabled:
+            from cooldownd.live import LiveSession
+
+            self._live = LiveSession(self)
+            self._spawn(self._tg, name, self._live.run)
+
+    # -- offers ---------------------------------------------------------------------------------
+    async def _offer_loop(self) -> None:
+        """Offer one walk-through at a time: the newest recent workout not offered yet."""
+        from cooldownd.notify import choose_notifier
+
+        while True:
+            await self.offers.get()
+            now = time.time()
+            workout_id = await self.store.call(_newest_unoffered, now, self.settings.notify.max_age)
+            if workout_id is None:
+                continue
+            notifier = await choose_notifier(self.settings.notify.backend)
+            try:
+                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self)
+            finally:
+                await notifier.aclose()
+
+    # -- status ---------------------------------------------------------------------------------
+    def status_line(self) -> str:
+        """One human line for systemd's STATUS= and ``cooldownd status``."""
+        s = self.status
+        parts = [f"watching {len(s['folders'])} folder{'s' if len(s['folders']) != 1 else ''}"]
+        dev = s.get("device")
+        if dev:
+            text = f"{dev.get('name') or dev.get('address')} {dev.get('state', '')}".strip()
+            if dev.get("hr") is not None:
+                text += f", HR {dev['hr']}"
+            if dev.get("battery") is not None:
+                text += f", battery {dev['battery']} %"
+            parts.append(text)
+        elif self.settings.ble.enabled:
+            parts.append(s.get("ble") or "looking for a heart-rate strap")
+        last = s.get("last_workout")
+        if last:
+            ago = _ago(time.time() - last["end_ts"])
+            parts.append(f"last: {last['sport']} {last['minutes']} min, {last['level']}, {ago} ago")
+        return "; ".join(parts)
+
+    def update_status(self, **changes: Any) -> None:
+        """Merge ``changes`` into the status; tell systemd and write the status file."""
+        self.status.update(changes)
+        line = self.status_line()
+        self.sd.status(line)
+        data = dict(self.status, line=line, updated=time.time())
+        path = status_path(self.settings)
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.debug("%s: cannot write status: %s", path, exc)
+
+    def note_workout(self, summary: dict[str, Any], end_ts: float) -> None:
+        """Remember the newest workout for the status line."""
+        last = self.status.get("last_workout")
+        if last is None or end_ts >= last["end_ts"]:
+            self.update_status(last_workout={"sport": summary.get("sport"), "level": summary.get("level"),
+                                             "minutes": round((summary.get("duration_s") or 0) / 60),
+                                             "end_ts": end_ts, "start": summary.get("start")})
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{max(0, round(seconds / 60))} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
+    for row in store.workouts(limit=5):
+        if now - max_age_s <= row.end <= now + 60 and not store.was_offered(row.id):
+            return row.id
+    return None
+
+
+async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``fn`` forever: log a failure, back off (1 s doubling to 60 s), restart."""
+    delay = 1.0
+    while True:
+        t0 = time.monotonic()
+        try:
+            await fn()
+            return
+        except asyncio.CancelledError:
+            raise
+        except CooldownError as exc:
+            log.error("%s: %s; retrying in %.0f s", name, exc, delay)
+        except Exception:
+            log.exception("%s: failed; restarting in %.0f s", name, delay)
+        if time.monotonic() - t0 > 300:
+            delay = 1.0
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 60.0)
+
+
+# -- offering a stored workout (daemon and `import` without a daemon) ------------------------------
+async def offer_workout_async(store: AsyncStore, workout_id: int, settings: cfg.Settings, library: Any,
+                              notifier: Any, daemon: Daemon | None = None) -> None:
+    """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice."""
+    from cooldownd.offers import offer_time, outcome_dict, present_stored
+
+    row = await store.call(Store.get_workout, workout_id)
+    if row is None or await store.call(Store.was_offered, workout_id):
+        return
+    at = offer_time(row.end, time.time(), settings.notify)
+    if at is None:
+        log.info("workout %d: not offered (quiet hours past notify.max_age)", workout_id)
+        await store.call(Store.record_outcome, workout_id, {"offered_at": None, "result": "dropped_quiet_hours"})
+        return
+    if daemon is not None:
+        daemon.update_status(pending_offer={"workout": workout_id, "at": at})
+    await asyncio.sleep(max(0.0, at - time.time()))
+    await store.call(Store.mark_offered, workout_id, time.time())
+    outcome = await present_stored(row.summary, library, settings, notifier)
+    await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
+    if daemon is not None:
+        daemon.update_status(pending_offer=None)
+
+
+async def offer_workout(store: Store, workout_id: int, settings: cfg.Settings, library: Any) -> None:
+    """Offer a stored workout from a one-shot command (no daemon running)."""
+    from cooldownd.notify import choose_notifier
+
+    astore = AsyncStore(store)
+    notifier = await choose_notifier(settings.notify.backend)
+    try:
+        await offer_workout_async(astore, workout_id, settings, library, notifier)
+    finally:
+        await notifier.aclose()
+        astore._pool.shutdown(wait=True)
+
+
+# -- commands -------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    """``cooldownd run``: the daemon in the foreground."""
+    settings, path = cfg.load(args.config)
+    lock = acquire_lock(settings)
+    store = AsyncStore(Store.open(settings.store_path()))
+    try:
+        asyncio.run(Daemon(settings, path if args.config or path.exists() else None, store).run())
+    finally:
+        store.close()
+        os.close(lock)
+    log.info("cooldownd: stopped")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``cooldownd status``: what the daemon is doing, or that it is not running."""
+    settings, _ = cfg.load(args.config)
+    pid = running_pid(settings)
+    data: dict[str, Any] = {"running": pid is not None, "pid": pid}
+    if pid is not None:
+        with contextlib.suppress(OSError, ValueError):
+            data.update(json.loads(status_path(settings).read_text()))
+            data["uptime_s"] = round(time.time() - data["started"])
+    store = Store.open(settings.store_path())
+    try:
+        rows = store.workouts(limit=1)
+    finally:
+        store.close()
+    data["last_workout"] = rows[0].summary if rows else None
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    if pid is None:
+        print("cooldownd is not running (start it: systemctl --user start cooldownd, or cooldownd run)")
+    else:
+        print(f"cooldownd is running (pid {pid}, up {_ago(data.get('uptime_s', 0))}): {data.get('line', '')}")
+        if data.get("pending_offer"):
+            print(f"pending offer for workout {data['pending_offer']['workout']}")
+    last = data["last_workout"]
+    if last:
+        print(f"last workout: {last.get('sport')} {round((last.get('duration_s') or 0) / 60)} min, "
+              f"{last.get('level')}, load {last.get('load')}, ended {last.get('end')}")
+    else:
+        print("no workouts recorded yet")
+    return 0

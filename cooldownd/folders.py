@@ -1,0 +1,66 @@
+"""The folder supervisor: settled files from watch.py are imported on the store thread, then offered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cooldownd import watch
+from cooldownd.store import Store
+
+if TYPE_CHECKING:
+    from cooldownd.app import Daemon
+
+log = logging.getLogger(__name__)
+
+
+def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) -> list[dict[str, Any]]:
+    """On the store thread: import ``paths`` (each file in its own error boundary)."""
+    from cooldownd.commands import athlete_of
+    from cooldownd.importer import import_paths
+    from cooldownd.offers import intensity_knobs
+
+    return list(import_paths(paths, store=store, athlete=athlete_of(settings), knobs=intensity_knobs(settings.intensity),
+                             library=library, this_year=dt.date.today().year))
+
+
+class FolderImporter:
+    """Imports what lands in ``watch.folders`` and asks the daemon to offer the newest recent workout."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.d = daemon
+        self.folders = tuple(daemon.settings.watch.folders)
+
+    async def catch_up(self) -> None:
+        """Import files that arrived while we were not running (no offer for old ones: max_age decides)."""
+        self.d.update_status(folders=list(self.folders))
+        existing = await watch.scan_existing(self.folders)
+        if existing:
+            log.info("catching up on %d files in the watched folders", len(existing))
+            await self._import(existing)
+
+    async def run(self) -> None:
+        """Watch until cancelled."""
+        w = self.d.settings.watch
+        await watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
+                          on_file=self._on_file)
+
+    async def _on_file(self, path: Path) -> None:
+        await self._import([path])
+
+    async def _import(self, paths: Sequence[Path]) -> None:
+        results = await self.d.store.call(_import, paths, self.d.settings, self.d.library)
+        fresh = [r for r in results if r.get("status") == "imported"]
+        for r in results:
+            if r.get("status") == "error":
+                log.warning("%s: %s", r.get("file"), r.get("error"))
+            elif r.get("status") == "imported":
+                log.info("%s: imported %s, %s", r.get("file"), r.get("sport"), r.get("level"))
+        for r in fresh:
+            end = dt.datetime.fromisoformat(r["end"].replace("Z", "+00:00")).timestamp()
+            self.d.note_workout(r, end)
+        if fresh:
+            self.d.offers.put_nowait(None)
