@@ -1,0 +1,113 @@
+"""The SQLite store on real files: permissions, transactions, journal, corruption, read-only folders."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cooldownd.errors import StoreError
+from cooldownd.store import SCHEMA_VERSION, Store
+
+
+def test_creates_private_folder_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "cooldownd" / "c.db"
+    Store.open(path).close()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "c.db")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put_file("a" * 64, "/x.fit", 1, "t", "imported", None)
+        store.add_workout({"sport": "cycling"}, source="fit", start=0, end=10)
+        raise RuntimeError("boom")
+    assert store.get_file("a" * 64) is None
+    assert store.workouts() == []
+
+
+def test_workouts_offers_and_outcomes(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "c.db")
+    first = store.add_workout({"sport": "running", "max_hr": 171}, source="fit", start=0, end=3600, richness=2)
+    second = store.add_workout({"sport": "cycling", "max_hr": 180}, source="ble", start=7200, end=9000)
+    assert [w.id for w in store.workouts()] == [second, first]
+    assert [w.id for w in store.find_overlapping(3000, 4000)] == [first]
+    assert store.find_overlapping(3600, 7200) == []
+    assert store.history_max_hr() == 180
+    assert not store.was_offered(first)
+    store.mark_offered(first, 100.0)
+    store.record_outcome(first, {"offered_at": 100.0, "result": "completed", "steps_done": 8})
+    row = store.get_workout(first)
+    assert row is not None and row.offered_at == 100.0 and row.outcome["result"] == "completed"
+    store.delete_workout(first)
+    assert store.get_workout(first) is None
+
+
+def test_fit_id_lookup_only_matches_imported_files(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "c.db")
+    store.put_file("b" * 64, "/a.fit", 42, "2024-01-01T00:00:00", "imported", None)
+    store.put_file("c" * 64, "/b.fit", 43, "2024-01-01T00:00:00", "error", "bad CRC")
+    assert store.get_file_by_fit_id(42, "2024-01-01T00:00:00").path == "/a.fit"
+    assert store.get_file_by_fit_id(43, "2024-01-01T00:00:00") is None
+
+
+def test_journal_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    store = Store.open(path)
+    session = store.journal_open("AA:BB", 1000.0)
+    store.journal_append(session, [(1000.0, 120, "detected", (500.0, 510.0)), (1001.0, 121, None, ())])
+    store.close()  # a kill -9 leaves the WAL behind; reopening must see committed batches
+    again = Store.open(path)
+    found = again.journal_unfinished()
+    assert found == (session, "AA:BB", [(1000.0, 120, "detected", (500.0, 510.0)), (1001.0, 121, None, ())])
+    again.journal_close(session, 1002.0)
+    assert again.journal_unfinished() is None
+
+
+def test_corrupt_database_is_moved_aside_not_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    store = Store.open(path)
+    assert store.workouts() == []
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("c.db.corrupt-")]
+    assert len(aside) == 1 and aside[0].read_bytes() == b"this is not sqlite" * 100
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer cooldownd"):
+        Store.open(path)
+
+
+def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    # Root ignores permission bits; the immutable attribute stops root too.
+    immutable = os.geteuid() == 0
+    if immutable and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("running as root on a file system without chattr +i")
+    try:
+        with pytest.raises(StoreError, match="ro/c.db: cannot open the database") as info:
+            Store.open(folder / "c.db")
+        assert len(str(info.value).splitlines()) == 1
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_state_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot create the state folder"):
+        Store.open(tmp_path / "state" / "cooldownd" / "c.db")
