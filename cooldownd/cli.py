@@ -156,20 +156,22 @@ def _history_line(e: dict) -> str:
 
 def cmd_service(args: argparse.Namespace) -> int:
     """Write the systemd user unit for this installation."""
+    import shutil
     from pathlib import Path
 
-    from cooldownd.service import install_unit
+    from cooldownd.service import SYSTEMCTL_HINT, install_unit
     from cooldownd.settings import config_home
 
-    exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "cooldownd" else None
-    if exe is None or not exe.exists():
-        import shutil
-
-        found = shutil.which("cooldownd")
-        exe = Path(found).resolve() if found else Path(sys.executable).resolve().parent / "cooldownd"
-    unit = install_unit(exe, config_home())
+    settings = _settings(args)
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "cooldownd" and argv0.exists():
+        exe = argv0.absolute()
+    else:  # python -m cooldownd: the console script next to this interpreter
+        found = shutil.which("cooldownd", path=str(Path(sys.executable).parent)) or shutil.which("cooldownd")
+        exe = Path(found).absolute() if found else Path(sys.executable).parent / "cooldownd"
+    unit = install_unit(exe, config_home(), state_dir=settings.store_path().parent)
     print(f"wrote {unit}")
-    print("start it with: systemctl --user daemon-reload && systemctl --user enable --now cooldownd.service")
+    print(SYSTEMCTL_HINT)
     return EXIT_OK
 
 
