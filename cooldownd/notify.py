@@ -87,7 +87,7 @@ def markup_safe(text: str) -> str:
 
 
 class DesktopBackend:
-    """desktop-notifier on org.freedesktop.Notifications, one bubble at a time (close, then send)."""
+    """desktop-notifier on org.freedesktop.Notifications: one bubble, each card replacing the last."""
 
     name = "desktop"
 
@@ -103,14 +103,17 @@ class DesktopBackend:
         self.fallback = fallback if fallback is not None else ConsoleBackend(sys.stderr)
         self._dn: DesktopNotifier = DesktopNotifier(app_name=app_name)
         self._current: str | None = None
+        self._iface: Any = None  # desktop-notifier's proxy, once wrapped for replaces_id
+        self._last_id = 0  # the server's id of the bubble on screen
         self.sent = 0  # cards the server accepted
         self.failed = 0  # cards that went to the fallback
 
     async def show(self, card: Card) -> None:
-        """Close the previous bubble, then send ``card``; on failure print it on the fallback."""
+        """Replace the previous bubble with ``card``; on failure print it on the fallback."""
         from desktop_notifier import Button, Notification
 
-        await self.close()
+        if not await self._replace_in_place():
+            await self.close()
         dispatched = asyncio.Event()
         press = partial(self._press, card)
         note = Notification(
@@ -134,25 +137,55 @@ class DesktopBackend:
             self.sent += 1
             return
         # desktop-notifier logs and swallows send errors; on_dispatched tells us it failed.
-        self._current = None
+        self._current, self._last_id = None, 0  # a restarted server has other ids
         self.failed += 1
         log.warning("%s: card %r not shown on the desktop; printing it instead", BUS_NAME,
                     card.title)
         await self.fallback.show(card)
 
-    async def close(self) -> None:
-        """Close the current bubble unless the server already closed it (pressed, dismissed)."""
-        current, self._current = self._current, None
-        if current is None or current not in await self._dn.get_current_notifications():
-            return
+    async def _replace_in_place(self) -> bool:
+        """Make desktop-notifier pass our last id as replaces_id (it always sends 0).
+
+        Needed because dunst keeps a bubble whose action was invoked, while desktop-notifier
+        forgets it at once, so close-then-send would leave it on screen. Returns False
+        (close-then-send) if desktop-notifier's internals are not what we expect.
+        """
+        if self._iface is not None:
+            return True
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S):
-                await self._dn.clear(current)
+                await self._dn.get_capabilities()  # the only public way to open its connection
+        except Exception as exc:
+            log.debug("%s: not connected yet: %r", BUS_NAME, exc)
+            return False
+        iface = getattr(getattr(self._dn, "_backend", None), "interface", None)
+        original = getattr(iface, "call_notify", None)
+        if original is None:
+            return False
+
+        async def call_notify(app: str, replaces: int, *rest: Any) -> int:
+            self._last_id = await original(app, replaces or self._last_id, *rest)
+            return self._last_id
+
+        iface.call_notify = call_notify
+        self._iface = iface
+        return True
+
+    async def close(self) -> None:
+        """Close the current bubble, even one the server kept after a press (dunst does)."""
+        current, self._current = self._current, None
+        last, self._last_id = self._last_id, 0
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                if self._iface is not None and last:
+                    await self._iface.call_close_notification(last)
+                elif current is not None and current in await self._dn.get_current_notifications():
+                    await self._dn.clear(current)
         except (KeyError, TimeoutError) as exc:
             # KeyError: desktop-notifier forgot it (a press raced us); it is gone anyway.
             log.debug("%s: closing %s: %r", BUS_NAME, current, exc)
-        except Exception as exc:
-            log.warning("%s: could not close a notification: %s", BUS_NAME, exc)
+        except Exception as exc:  # DBusError: already closed, or the server is gone
+            log.debug("%s: could not close a notification: %s", BUS_NAME, exc)
 
     async def aclose(self) -> None:
         """Disconnect desktop-notifier's bus connection (it has no public close)."""

@@ -80,6 +80,9 @@ def test_each_card_replaces_the_last_one_bubble_on_screen(bus):
     fake, notifier = run(main())
     assert [c["summary"] for c in fake.calls] == [OFFER.title, STEP.title, DONE.title]
     assert fake.open == [fake.calls[-1]["id"]]
+    # replaced in place: one id, each Notify names the previous one as replaces_id
+    assert [c["replaces"] for c in fake.calls] == [0, fake.calls[0]["id"], fake.calls[0]["id"]]
+    assert len({c["id"] for c in fake.calls}) == 1
     assert fake.calls[0]["actions"] == ["default", "", "start", "Start", "later", "Later",
                                         "skip", "Skip"]
     assert [c["timeout"] for c in fake.calls] == [0, 0, -1]
