@@ -1,0 +1,405 @@
+"""Watched folders: hand each new .fit/.fit.gz/.zip to a callback once it has settled.
+
+``folders`` are paths or globs (``~`` expanded), re-expanded every ``poll_s`` so a device
+mounted later is picked up; each is watched recursively. inotify (through ctypes) where
+the file system delivers events; polling every ``poll_s`` on FUSE (gvfs MTP), network
+file systems, when inotify fails, or when ``force_poll``. A file is handed over once its
+(size, mtime) stayed unchanged for ``settle_s``, and again only if it changes later.
+Files present when the watcher starts are not handed over unless ``catch_up`` (or use
+``scan_existing``); folders that appear later are new, so all their files are handed over.
+Ignored: dot files and dot directories, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import glob
+import logging
+import os
+import struct
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".fit", ".fit.gz", ".zip")
+IGNORED_SUFFIXES = (".tmp", ".part")
+IGNORED_NAMES = frozenset({"inprogressactivity.fit"})
+# inotify sees no remote or FUSE-side changes on these (prefix match on the mountinfo type).
+POLLED_FS = ("fuse", "nfs", "cifs", "smb", "9p", "afs", "ceph", "sshfs", "davfs", "glusterfs",
+             "lustre", "gvfs")
+
+IN_ATTRIB, IN_CLOSE_WRITE, IN_MOVED_TO, IN_CREATE = 0x4, 0x8, 0x80, 0x100
+IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED = 0x400, 0x800, 0x2000, 0x4000, 0x8000
+IN_ONLYDIR, IN_ISDIR = 0x01000000, 0x40000000
+_MASK = IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
+_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
+_EVENT = struct.Struct("iIII")
+
+Sig = tuple[int, int]  # (size, mtime_ns)
+OnFile = Callable[[Path], Awaitable[None]]
+
+
+def is_candidate(name: str | Path) -> bool:
+    """True for a file name the watcher hands over (a FIT file or archive, not a temp file)."""
+    low = Path(name).name.lower()
+    if low.startswith(".") or low in IGNORED_NAMES or low.endswith(IGNORED_SUFFIXES):
+        return False
+    return low.endswith(SUFFIXES)
+
+
+def expand(folders: Sequence[str]) -> list[Path]:
+    """The existing directories the folders and globs name right now (``~`` expanded)."""
+    found: dict[Path, None] = {}
+    for folder in folders:
+        pattern = os.path.expanduser(folder)
+        names = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        for name in names:
+            if os.path.isdir(name):
+                found[Path(name)] = None
+    return list(found)
+
+
+def fs_type(path: Path, mountinfo: str | None = None) -> str:
+    """The file-system type of the mount holding ``path`` (from /proc/self/mountinfo)."""
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text()
+        except OSError:
+            return ""
+    real, best, kind = os.path.realpath(path), "", ""
+    for line in mountinfo.splitlines():
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        if len(fields) < 5 or not right:
+            continue
+        point = fields[4].replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\")
+        inside = point == "/" or real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, right.split()[0]
+    return kind
+
+
+def needs_polling(path: Path, mountinfo: str | None = None) -> bool:
+    """True when inotify cannot be trusted for ``path`` (FUSE, gvfs, network file systems)."""
+    return fs_type(path, mountinfo).startswith(POLLED_FS)
+
+
+def _walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
+    """Candidate files (with their signature) and directories under ``root``; blocking."""
+    files: dict[Path, Sig] = {}
+    dirs: list[Path] = []
+    visited: set[tuple[int, int]] = set()  # (st_dev, st_ino): symlink loops end here
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+            if (st.st_dev, st.st_ino) in visited:
+                continue
+            visited.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if str(folder) not in warned:
+                warned.add(str(folder))
+                log.warning("%s: cannot read this folder (%s); check its permissions", folder, exc.strerror)
+            continue
+        dirs.append(folder)
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    stack.append(Path(entry.path))
+                elif is_candidate(entry.name) and entry.is_file():
+                    est = entry.stat()
+                    files[Path(entry.path)] = (est.st_size, est.st_mtime_ns)
+            except OSError:
+                continue  # vanished or a dangling link
+    return files, dirs
+
+
+def _sig(path: Path) -> Sig | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+async def scan_existing(folders: Sequence[str]) -> list[Path]:
+    """Every candidate file in the folders now (for the start-up catch-up), sorted."""
+
+    def scan() -> list[Path]:
+        warned: set[str] = set()
+        return sorted({p for root in expand(folders) for p in _walk(root, warned)[0]})
+
+    return await asyncio.to_thread(scan)
+
+
+class _Inotify:
+    """The few inotify calls we need, through libc."""
+
+    def __init__(self) -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self._add_watch = libc.inotify_add_watch
+        self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+        fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if fd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        self.fd = fd
+
+    def add(self, path: Path) -> int:
+        wd = self._add_watch(self.fd, os.fsencode(path), _MASK)
+        if wd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(path))
+        return wd
+
+    def read(self) -> list[tuple[int, int, str]]:
+        out = []
+        while True:
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return out
+            pos = 0
+            while pos + _EVENT.size <= len(buf):
+                wd, mask, _cookie, size = _EVENT.unpack_from(buf, pos)
+                name = buf[pos + _EVENT.size:pos + _EVENT.size + size].rstrip(b"\0")
+                out.append((wd, mask, os.fsdecode(name)))
+                pos += _EVENT.size + size
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class _Watcher:
+    """State of one ``watch`` call: roots, inotify watches, files settling, files known."""
+
+    def __init__(self, folders: Sequence[str], poll_s: float, settle_s: float, on_file: OnFile,
+                 force_poll: bool, catch_up: bool) -> None:
+        self.folders = tuple(folders)
+        self.poll_s, self.settle_s, self.on_file = poll_s, settle_s, on_file
+        self.force_poll, self.catch_up = force_poll, catch_up
+        self.roots: dict[Path, bool] = {}  # root -> polled
+        self.wds: dict[int, Path] = {}
+        self.pending: dict[Path, tuple[Sig, float]] = {}  # path -> (signature, stable since)
+        self.known: dict[Path, Sig] = {}  # handed over (or present at start) with this signature
+        self.events: list[tuple[int, int, str]] = []
+        self.warned: set[str] = set()
+        self.wake = asyncio.Event()
+        self.stopping = False
+        self.next_poll = 0.0
+        self.inotify: _Inotify | None = None
+
+    async def stop_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.stopping = True
+        self.wake.set()
+
+    def _open_inotify(self) -> None:
+        if self.force_poll:
+            return
+        try:
+            self.inotify = _Inotify()
+        except (OSError, AttributeError) as exc:
+            log.warning("watch: inotify unavailable (%s); polling every %g s", exc, self.poll_s)
+            return
+        asyncio.get_running_loop().add_reader(self.inotify.fd, self._readable)
+
+    def _readable(self) -> None:
+        assert self.inotify is not None
+        try:
+            self.events += self.inotify.read()
+        except OSError as exc:
+            log.warning("watch: reading inotify events failed (%s)", exc)
+        self.wake.set()
+
+    def close(self) -> None:
+        if self.inotify is not None:
+            asyncio.get_running_loop().remove_reader(self.inotify.fd)
+            self.inotify.close()
+            self.inotify = None
+
+    async def run(self, ready: asyncio.Event | None) -> None:
+        self._open_inotify()
+        await self._refresh_roots(initial=True)
+        if ready is not None:
+            ready.set()
+        self.next_poll = time.monotonic() + self.poll_s
+        while not self.stopping:
+            self.wake.clear()
+            if not self.events:
+                try:
+                    async with asyncio.timeout(self._timeout()):
+                        await self.wake.wait()
+                except TimeoutError:
+                    pass
+            if self.stopping:
+                return
+            await self._handle_events()
+            if self._ticking() and time.monotonic() >= self.next_poll:
+                await self._poll()
+                self.next_poll = time.monotonic() + self.poll_s
+            await self._settle_due()
+
+    def _ticking(self) -> bool:
+        """Whether a periodic pass is needed: polled roots, globs, or folders not there yet."""
+        if any(self.roots.values()) or any(glob.has_magic(f) for f in self.folders):
+            return True
+        return any(Path(os.path.expanduser(f)) not in self.roots for f in self.folders)
+
+    def _timeout(self) -> float | None:
+        now = time.monotonic()
+        deadlines = [since + self.settle_s for _, since in self.pending.values()]
+        if self._ticking():
+            deadlines.append(self.next_poll)
+        return max(0.0, min(deadlines) - now) if deadlines else None
+
+    async def _refresh_roots(self, *, initial: bool) -> None:
+        current = expand(self.folders)
+        for root in [r for r in self.roots if r not in current]:
+            log.info("%s: folder gone; watching for it to come back", root)
+            del self.roots[root]
+        for root in current:
+            if root not in self.roots:
+                await self._add_root(root, new=not initial or self.catch_up)
+
+    async def _add_root(self, root: Path, *, new: bool) -> None:
+        polled = self.inotify is None or needs_polling(root)
+        files, dirs = await asyncio.to_thread(_walk, root, self.warned)
+        if not polled:
+            polled = not self._add_watches(dirs)
+            if not polled:  # files made while the watches were being added
+                files, _ = await asyncio.to_thread(_walk, root, self.warned)
+        self.roots[root] = polled
+        how = f"polling every {self.poll_s:g} s" if polled else "inotify"
+        log.info("%s: watching (%s, %d files there)", root, how, len(files))
+        for path, sig in files.items():
+            if new:
+                self._note(path, sig)
+            else:
+                self.known[path] = sig
+
+    def _add_watches(self, dirs: list[Path]) -> bool:
+        assert self.inotify is not None
+        for folder in dirs:
+            try:
+                self.wds[self.inotify.add(folder)] = folder
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.warning("%s: inotify watch failed (%s); polling this folder instead", folder, exc.strerror)
+                return False
+        return True
+
+    def _note(self, path: Path, sig: Sig | None = None) -> None:
+        """A file was seen: (re)start its settle clock unless it is known or unchanged."""
+        sig = sig or _sig(path)
+        if sig is None:
+            log.debug("%s: vanished before it settled; dropped", path)
+            self.pending.pop(path, None)
+            return
+        if self.known.get(path) == sig:
+            return
+        current = self.pending.get(path)
+        if current is None or current[0] != sig:
+            self.pending[path] = (sig, time.monotonic())
+
+    async def _handle_events(self) -> None:
+        events, self.events = self.events, []
+        new_dirs: list[Path] = []
+        rescan = False
+        for wd, mask, name in events:
+            if mask & IN_Q_OVERFLOW:
+                rescan = True
+                continue
+            base = self.wds.get(wd)
+            if base is None:
+                continue
+            if mask & _GONE:
+                if mask & IN_IGNORED:
+                    del self.wds[wd]
+                if base in self.roots and not mask & IN_IGNORED:
+                    log.info("%s: folder gone; watching for it to come back", base)
+                    self.roots.pop(base, None)
+                continue
+            path = base / name
+            if mask & IN_ISDIR:
+                if mask & (IN_CREATE | IN_MOVED_TO) and not name.startswith("."):
+                    new_dirs.append(path)
+            elif is_candidate(name):
+                self._note(path)
+        for folder in new_dirs:  # a new sub-folder: watch it, and its files are all new
+            files, dirs = await asyncio.to_thread(_walk, folder, self.warned)
+            self._add_watches(dirs)
+            files.update((await asyncio.to_thread(_walk, folder, self.warned))[0])
+            for path, sig in files.items():
+                self._note(path, sig)
+        if rescan:
+            log.warning("watch: inotify queue overflowed; rescanning")
+            await self._scan_roots(polled_only=False)
+
+    async def _poll(self) -> None:
+        await self._refresh_roots(initial=False)
+        await self._scan_roots(polled_only=True)
+
+    async def _scan_roots(self, *, polled_only: bool) -> None:
+        for root, polled in list(self.roots.items()):
+            if polled or not polled_only:
+                files, _ = await asyncio.to_thread(_walk, root, self.warned)
+                for path, sig in files.items():
+                    self._note(path, sig)
+                if polled:  # forget deleted files so a new file of the same name counts
+                    for path in [p for p in self.known if p.is_relative_to(root) and p not in files]:
+                        del self.known[path]
+
+    async def _settle_due(self) -> None:
+        now = time.monotonic()
+        due = sorted(p for p, (_, since) in self.pending.items() if now - since >= self.settle_s)
+        if not due:
+            return
+        sigs = await asyncio.to_thread(lambda: [_sig(p) for p in due])
+        for path, sig in zip(due, sigs):
+            old, _ = self.pending.pop(path)
+            if sig is None:
+                log.debug("%s: vanished before it settled; dropped", path)
+            elif sig != old:
+                self.pending[path] = (sig, time.monotonic())
+            else:
+                self.known[path] = sig
+                await self._hand_over(path)
+
+    async def _hand_over(self, path: Path) -> None:
+        log.debug("%s: settled; handing over", path)
+        try:
+            await self.on_file(path)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: handling the new file failed; the watcher carries on", path)
+
+
+async def watch(folders: Sequence[str], *, on_file: OnFile, poll_s: float = 30.0,
+                settle_s: float = 2.0, force_poll: bool = False, catch_up: bool = False,
+                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None) -> None:
+    """Hand each new settled file in ``folders`` to ``on_file`` until ``stop`` is set.
+
+    ``ready`` is set once the folders present at start are scanned and watched.
+    """
+    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            if stop is not None:
+                tg.create_task(watcher.stop_on(stop))
+            await watcher.run(ready)
+    finally:
+        watcher.close()
