@@ -153,7 +153,6 @@ class Daemon:
         from cooldownd.folders import FolderImporter
 
         folders = FolderImporter(self)
-        await folders.catch_up()
         self._spawn(tg, "folders", folders.run)
         self._spawn(tg, "offers", self._offer_loop)
         if self.settings.ble.enabled:
@@ -165,6 +164,11 @@ class Daemon:
         if interval:
             self._spawn(tg, "watchdog", lambda: self._watchdog(interval))
         self.offers.put_nowait(None)  # a workout that ended while we were down may still be offered
+        try:
+            async with asyncio.timeout(30):
+                await folders.watching.wait()
+        except TimeoutError:
+            log.warning("watched folders are not up after 30 s; telling systemd we are ready anyway")
         self.sd.ready(self.status_line())
         self.update_status()
         log.info("cooldownd: ready (%s)", self.status_line())

@@ -52,3 +52,7 @@ class BluetoothUnavailable(CooldownError):
 
 class StrapNotFound(CooldownError):
     """No configured heart-rate device was found."""
+
+
+class BleError(CooldownError):
+    """A Bluetooth LE operation failed for another reason; the message names the device or step."""

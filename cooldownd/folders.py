@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -33,20 +34,24 @@ class FolderImporter:
     def __init__(self, daemon: Daemon) -> None:
         self.d = daemon
         self.folders = tuple(daemon.settings.watch.folders)
-
-    async def catch_up(self) -> None:
-        """Import files that arrived while we were not running (no offer for old ones: max_age decides)."""
-        self.d.update_status(folders=list(self.folders))
-        existing = await watch.scan_existing(self.folders)
-        if existing:
-            log.info("catching up on %d files in the watched folders", len(existing))
-            await self._import(existing)
+        self.watching = asyncio.Event()
 
     async def run(self) -> None:
-        """Watch until cancelled."""
+        """Watch until cancelled; once the watches are up, catch up on files that arrived while we were down.
+
+        Watching starts first so nothing lands unseen between the catch-up scan and the watch; a file
+        both scanned and handed over is simply a duplicate the second time.
+        """
         w = self.d.settings.watch
-        await watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
-                          on_file=self._on_file)
+        self.d.update_status(folders=list(self.folders))
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
+                                       on_file=self._on_file, ready=self.watching))
+            await self.watching.wait()
+            existing = await watch.scan_existing(self.folders)
+            if existing:
+                log.info("catching up on %d files in the watched folders", len(existing))
+                await self._import(existing)  # old ones are never offered: notify.max_age decides
 
     async def _on_file(self, path: Path) -> None:
         await self._import([path])

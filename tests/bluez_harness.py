@@ -100,14 +100,17 @@ class BluezHarness:
             monkeypatch.setenv(key, self.env[key])
         monkeypatch.delenv("P4A_BOOTSTRAP", raising=False)
 
-    def start_fake(self, *, devices: list[tuple[str, str]] | None = None, bpm: list[int] | None = None,
+    def start_fake(self, *, devices: list[tuple[Any, ...]] | None = None, bpm: list[int] | None = None,
                    interval: float = 0.05, loop: bool = True, adapter: bool = True,
-                   powered: bool = True, connect_delay: float = 0.0) -> None:
+                   powered: bool = True, connect_delay: float = 0.0,
+                   others: list[tuple[str, str]] = ()) -> None:
         """Start fake_bluez.py and wait until it owns org.bluez."""
         args = [sys.executable, str(FAKE), "--bus", self.address, "--interval", str(interval),
                 "--bpm", ",".join(map(str, bpm or [120])), "--connect-delay", str(connect_delay)]
-        for address, name in devices or [(STRAP, STRAP_NAME)]:
-            args += ["--device", f"{address}={name}"]
+        for address, name, *rssi in devices or [(STRAP, STRAP_NAME)]:  # (address, name[, rssi])
+            args += ["--device", "=".join([address, name, *map(str, rssi)])]
+        for address, name in others:
+            args += ["--other", f"{address}={name}"]
         args += [] if loop else ["--no-loop"]
         args += [] if adapter else ["--no-adapter"]
         args += [] if powered else ["--powered-off"]

@@ -81,6 +81,7 @@ class Device:
     notifying: bool = False
     connects: int = 0
     packets: int = 0
+    hr: bool = True  # False: a battery-only gadget that scans must filter out
 
     @property
     def path(self) -> str:
@@ -102,14 +103,19 @@ class Device:
                 props["Notifying"] = Variant("b", False)
             return {CHAR: props}
 
+        battery = [
+            (bas, svc(0x180F)),
+            (f"{bas}/char0021", char(0x2A19, bas, ["read", "notify"], bytes([self.battery]))),
+        ]
+        if not self.hr:
+            return battery
         return [
             (hrs, svc(0x180D)),
             (hrm, char(0x2A37, hrs, ["notify"], b"")),
             (f"{hrm}/desc0013", {DESC: {"UUID": Variant("s", uuid16(0x2902)),
                                         "Characteristic": Variant("o", hrm), "Value": Variant("ay", b"")}}),
             (loc, char(0x2A38, hrs, ["read"], bytes([self.location]))),
-            (bas, svc(0x180F)),
-            (f"{bas}/char0021", char(0x2A19, bas, ["read", "notify"], bytes([self.battery]))),
+            *battery,
         ]
 
     def device_props(self) -> dict[str, Variant]:
@@ -121,7 +127,7 @@ class Device:
             "Blocked": Variant("b", False), "LegacyPairing": Variant("b", False),
             "Connected": Variant("b", False), "ServicesResolved": Variant("b", False),
             "RSSI": Variant("n", self.rssi), "TxPower": Variant("n", 0),
-            "UUIDs": Variant("as", [uuid16(0x180D), uuid16(0x180F)]),
+            "UUIDs": Variant("as", [uuid16(0x180D), uuid16(0x180F)] if self.hr else [uuid16(0x180F)]),
             "ManufacturerData": Variant("a{qv}", {0x006B: Variant("ay", b"\x01\x02")}),
             "ServiceData": Variant("a{sv}", {}), "AdvertisingFlags": Variant("ay", b"\x06"),
         }
@@ -158,6 +164,9 @@ class FakeBluez:
             dev = Device(address.upper(), name or "HRM", int(rssi or -58), bpms=args.bpm,
                          interval=args.interval, loop=not args.no_loop)
             self.devices[dev.address] = dev
+        for spec in args.other or []:
+            address, _, name = spec.partition("=")
+            self.devices[address.upper()] = Device(address.upper(), name or "Gadget", -40, hr=False)
         self._spawn(self._advertise())
         for dev in self.devices.values():
             self._spawn(self._stream(dev))
@@ -439,6 +448,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bus", default=os.environ.get("DBUS_SYSTEM_BUS_ADDRESS"))
     parser.add_argument("--device", action="append", help="ADDRESS=NAME[=RSSI], repeatable")
+    parser.add_argument("--other", action="append", help="ADDRESS=NAME of a device without 0x180D")
     parser.add_argument("--bpm", type=lambda s: [int(x) for x in s.split(",") if x], default=[120])
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between HR packets")
     parser.add_argument("--no-loop", action="store_true", help="play --bpm once, then stay silent")

@@ -32,7 +32,8 @@ def test_offer_card_has_the_contract_buttons_and_the_deadline_is_the_offer_timeo
     card = c.start(1000)
     assert isinstance(card, Card) and card.kind == "offer"
     assert [b for b, _ in card.buttons] == ["start", "later", "skip"]
-    assert card.title == "Ride done: hard"
+    assert card.title == "Cool-down: Back basics"
+    assert card.body.startswith("Ride done: hard\n")
     assert "3 stretches" in card.body
     assert c.deadline == 1000 + 900 and not c.done
 

@@ -128,3 +128,25 @@ def test_new_ride_in_watched_folder_is_imported_and_offered_once(daemon, tmp_pat
     assert d.stop() == 0  # mid walk-through: still a clean, quick exit
     assert time.monotonic() - t0 < 5
     print(f"offer latency after the file settled: {offer_latency:.2f} s")
+
+
+def test_catch_up_at_start_imports_everything_and_offers_only_the_recent_ride(daemon, tmp_path: Path) -> None:
+    now = time.time()
+    (tmp_path / "in").mkdir(exist_ok=True)
+    for i in range(20):
+        (tmp_path / "in" / f"old-{i:02}.fit").write_bytes(fitgen.ride(start=now - 86400 * (i + 1), minutes=20))
+    (tmp_path / "in" / "today.fit").write_bytes(fitgen.run(start=now - 3600, minutes=40))
+    d = daemon()
+    d.wait_for_datagram("READY=1")
+    d.wait_for_output("== Cool-down", timeout=30)
+    deadline = time.monotonic() + 15
+    rows: list[dict] = []
+    while time.monotonic() < deadline and len(rows) < 21:
+        rows = [json.loads(x) for x in run_cli("--config", str(d.config), "history", "--json", "--limit", "50")
+                .stdout.splitlines()]
+        time.sleep(0.2)
+    assert len(rows) == 21
+    offered = [r for r in rows if r["offered_at"]]
+    assert [r["sport"] for r in offered] == ["running"]
+    assert d.stdout.read_text().count("== Cool-down") == 1
+    assert d.stop() == 0

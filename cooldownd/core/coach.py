@@ -173,13 +173,15 @@ class Coach:
         wait = self.knobs.offer_timeout_s if self.buttons else self.knobs.transition_s
         self.deadline = now + wait
         n, minutes = len(self.routine.steps), _minutes(self.routine.total_s)
-        body = f"{self.routine.name}: {n} stretches, about {minutes} min."
+        # The headline may carry file or device names: it goes in the body, which the
+        # notifier escapes; the summary is plain text on every server, so it stays ours.
+        body = f"{self.headline}\n{n} stretches, about {minutes} min."
         if not self.buttons:
             body += f" Starting in {wait:.0f} s."
         elif self._snoozes >= self.knobs.max_snoozes:
             body += " Last reminder."
         buttons = OFFER_BUTTONS if self.buttons else ()
-        return Card("offer", self.headline, body, buttons)
+        return Card("offer", f"Cool-down: {self.routine.name}", body, buttons)
 
     def _begin(self, now: float) -> Card:
         self._started_at = now

@@ -64,8 +64,9 @@ def power_segments(times: Sequence[float], watts: Sequence[int | None], start: f
     """1 Hz power over timer-running seconds, the way head units compute NP, split at each pause.
 
     A value holds until the next record, for at most ``hold_s`` seconds after its own second
-    (smart recording); seconds with no value (a record without power, or past the hold) are
-    dropped, not zeroed; zeros (coasting) are kept. A new segment starts after each timer stop.
+    (smart recording; a record without power does not end the hold, which matched the Wahoo
+    files best); seconds past the hold are dropped, not zeroed; zeros (coasting) are kept.
+    A new segment starts after each timer stop.
     """
     segments: list[list[int]] = [[]]
     known = [(t, w) for t, w in zip(times, watts) if w is not None]
