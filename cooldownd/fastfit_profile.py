@@ -1,0 +1,314 @@
+"""Per-definition decoding plans for ``fastfit``, generated from fitparse's own profile tables.
+
+A plan is built once per distinct FIT definition (endianness, message number, field layout):
+one ``struct`` format for the whole message and, for wanted messages, a generated Python
+function that turns the unpacked tuple into exactly what fitparse's ``get_values()`` returns.
+Each step mirrors ``fitparse.base.FitFile._parse_data_message``: base-type sentinels -> None,
+subfield resolution on raw reference values, component expansion (with accumulation) before
+the field itself, ``render`` (enum names), then scale, then offset, then the default
+``FitFileDataProcessor`` type processors. Rare shapes (arrays, byte fields, strings) go
+through small helpers that copy fitparse's code; anything odd raises ``Unsupported``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import struct
+from dataclasses import dataclass, field
+
+from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
+from fitparse.profile import MESSAGE_TYPES
+from fitparse.records import BASE_TYPE_BYTE, BASE_TYPES, parse_string
+
+
+class Unsupported(Exception):
+    """This input needs a decoder feature fastfit does not copy; use fitparse for it."""
+
+
+# Invalid-value sentinels per base type number, checked against fitparse's parse functions below.
+_INVALID = {0x00: 0xFF, 0x01: 0x7F, 0x02: 0xFF, 0x83: 0x7FFF, 0x84: 0xFFFF, 0x85: 0x7FFFFFFF,
+            0x86: 0xFFFFFFFF, 0x0A: 0, 0x8B: 0, 0x8C: 0, 0x8E: 0x7FFFFFFFFFFFFFFF,
+            0x8F: 0xFFFFFFFFFFFFFFFF, 0x90: 0}
+_FLOATS = {0x88, 0x89}
+_PROCESSED = {"bool", "date_time", "local_date_time", "localtime_into_day"}
+# fitparse's developer-field bookkeeping messages: decoded even when not wanted.
+DEV_KINDS = {"developer_data_id", "field_description"}
+HUGE = 1 << 62  # size of a plan fitparse cannot read: always takes the error path
+
+
+def _check_fitparse() -> bool:
+    """True when fitparse's tables and processor look like the 1.2 ones this module copies."""
+    procs = {m for m in dir(FitFileDataProcessor) if m.startswith("process_")}
+    if procs != {"process_type_" + t for t in _PROCESSED}:
+        return False
+    for num, bad in _INVALID.items():
+        parse = BASE_TYPES[num].parse
+        if parse(bad) is not None or parse(bad ^ 1) is None:
+            return False
+    return set(BASE_TYPES) == set(_INVALID) | _FLOATS | {0x07, 0x0D}
+
+
+FITPARSE_OK = _check_fitparse()
+_utc = datetime.datetime.utcfromtimestamp
+_SKIP = object()
+
+
+# --- helpers copied from fitparse for the rare shapes (exact same semantics) ---
+
+def _pbyte(t: tuple) -> tuple | None:
+    return None if all(b == 0xFF for b in t) else t
+
+
+def _parr(t: tuple, bad: int) -> tuple:
+    return tuple(None if x == bad else x for x in t)
+
+
+def _parr_f(t: tuple) -> tuple:
+    return tuple(None if x != x else x for x in t)
+
+
+def _scale_offset(f, raw):
+    if isinstance(raw, tuple):
+        return tuple(_scale_offset(f, x) for x in raw)
+    if isinstance(raw, (int, float)):
+        if f.scale:
+            raw = float(raw) / f.scale
+        if f.offset:
+            raw = raw - f.offset
+    return raw
+
+
+def _value(f, raw):
+    """fitparse: ``_apply_scale_offset(field, field.render(raw))``."""
+    return _scale_offset(f, f.render(raw))
+
+
+def _crender(c, raw):
+    try:
+        return c.render(raw)
+    except ValueError:
+        return _SKIP
+
+
+def _accumulate(raw, acc: dict, num: int, bits: int):
+    mask = (1 << bits) - 1
+    base = raw + (acc[num] & ~mask)
+    if raw < (acc[num] & mask):
+        base += 1 << bits
+    acc[num] = base
+    return base
+
+
+def _tod(v):
+    m, s = divmod(v, 60)
+    h, m = divmod(m, 60)
+    return datetime.time(h, m, s)
+
+
+_ENV = {"_pbyte": _pbyte, "_parr": _parr, "_parr_f": _parr_f, "_pstr": parse_string,
+        "_value": _value, "_so": _scale_offset, "_crender": _crender, "_SKIP": _SKIP,
+        "_acc": _accumulate, "_utc": _utc, "_tod": _tod, "REF": UTC_REFERENCE}
+
+
+@dataclass(slots=True)
+class Plan:
+    """How to read (and, when wanted, convert) the data messages of one definition."""
+
+    name: str
+    endian: str
+    size: int  # bytes after the record header; HUGE when fitparse fails on it
+    reads: list[tuple[str, int]]  # (struct format, bytes) per field, as fitparse reads them
+    unpack: object = None  # struct.Struct(...).unpack_from for wanted / dev messages
+    conv: object = None  # generated f(values, acc) -> dict, for wanted messages
+    ts_fields: list[tuple] = field(default_factory=list)  # (offset, value index, invalid, unpack_from)
+    acc_nums: tuple[int, ...] = ()  # component numbers whose accumulators a definition resets
+    dev_raw: object = None  # f(values) -> {name: raw} for developer_data_id / field_description
+
+
+class _Gen:
+    """Writes the source of one conversion function."""
+
+    def __init__(self, mtype, raws: list[str]) -> None:
+        self.mtype, self.raws, self.lines, self.consts = mtype, raws, [], {}
+        self.defs: list[tuple[int, str]] = []  # (field number, raw variable) of regular fields
+
+    def const(self, obj) -> str:
+        name = "K%d" % len(self.consts)
+        self.consts[name] = obj
+        return name
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def subfield_branches(self, f) -> list[tuple[str | None, object]]:
+        """[(condition or None, field)]: fitparse's _resolve_subfield as an if/elif chain."""
+        out: list[tuple[str | None, object]] = []
+        for sub in f.subfields or ():
+            conds = [f"{var} == {ref.raw_value!r}" for ref in sub.ref_fields
+                     for num, var in self.defs if num == ref.def_num]
+            if conds:
+                out.append((" or ".join(conds), sub))
+        return out + [(None, f)]
+
+    def branch(self, depth: int, f, body) -> None:
+        branches = self.subfield_branches(f)
+        if len(branches) == 1:
+            body(depth, f)
+            return
+        for i, (cond, sub) in enumerate(branches):
+            self.emit(depth, ("if %s:" if i == 0 else "elif %s:") % cond if cond else "else:")
+            body(depth + 1, sub)
+
+    def process(self, depth: int, type_name: str, var: str) -> None:
+        if type_name == "date_time":
+            self.emit(depth, f"if {var} is not None and {var} >= 268435456: {var} = _utc(REF + {var})")
+        elif type_name == "local_date_time":
+            self.emit(depth, f"if {var} is not None: {var} = _utc(REF + {var})")
+        elif type_name == "localtime_into_day":
+            self.emit(depth, f"if {var} is not None: {var} = _tod({var})")
+        elif type_name == "bool":
+            self.emit(depth, f"if {var} is not None: {var} = bool({var})")
+
+    def component(self, depth: int, c, raw: str, scalar_int: bool) -> None:
+        cmp_field = self.mtype.fields.get(c.def_num)
+        if cmp_field is None:
+            raise Unsupported(f"component {c.name} has no field")
+        if scalar_int:
+            self.emit(depth, f"c = None if {raw} is None else ({raw} >> {c.bit_offset}) & {(1 << c.bits) - 1}")
+        else:
+            self.emit(depth, f"c = _crender({self.const(c)}, {raw})")
+            self.emit(depth, "if c is not _SKIP:")
+            depth += 1
+        if c.accumulate:
+            self.emit(depth, f"if c is not None: c = _acc(c, acc, {c.def_num}, {c.bits})")
+        if scalar_int:  # c is an int or None here: fitparse's scale/offset inline
+            if c.scale or c.offset:
+                expr = f"float(c) / {c.scale!r}" if c.scale else "c"
+                expr += f" - {c.offset!r}" if c.offset else ""
+                self.emit(depth, f"if c is not None: c = {expr}")
+        else:
+            self.emit(depth, f"c = _so({self.const(c)}, c)")
+
+        def render(d: int, y) -> None:
+            values = y.type.values
+            if values:
+                self.emit(d, f"cv = {self.const(values)}.get(c, c)")
+            else:
+                self.emit(d, "cv = c")
+            self.process(d, y.type.name, "cv")
+            self.emit(d, f"d[{y.name!r}] = cv")
+
+        self.branch(depth, cmp_field, render)
+
+    def field(self, depth: int, f, raw: str, scalar_int: bool) -> None:
+        def body(d: int, x) -> None:
+            for c in x.components or ():
+                self.component(d, c, raw, scalar_int)
+            if scalar_int and not x.type.values:
+                self.emit(d, f"x = {raw}")
+                if x.scale or x.offset:
+                    expr = f"float(x) / {x.scale!r}" if x.scale else "x"
+                    expr += f" - {x.offset!r}" if x.offset else ""
+                    self.emit(d, f"if x is not None: x = {expr}")
+            else:
+                self.emit(d, f"x = _value({self.const(x)}, {raw})")
+            self.process(d, x.type.name, "x")
+            self.emit(d, f"d[{x.name!r}] = x")
+
+        self.branch(depth, f, body)
+
+
+def _raw_code(var: str, idx: int, n: int, btn: int, bt) -> tuple[str, bool]:
+    """Source that sets ``var`` to fitparse's parsed raw value; and whether it is a scalar int."""
+    if bt.name == "string":
+        return f"{var} = _pstr(v[{idx}])", False
+    if bt is BASE_TYPE_BYTE or bt.name == "byte":
+        return f"{var} = _pbyte(v[{idx}:{idx + n}])", False
+    if n > 1:
+        if btn in _FLOATS:
+            return f"{var} = _parr_f(v[{idx}:{idx + n}])", False
+        return f"{var} = _parr(v[{idx}:{idx + n}], {_INVALID[btn]})", False
+    if btn in _FLOATS:
+        return f"{var} = v[{idx}]\n    if {var} != {var}: {var} = None", False
+    return f"{var} = v[{idx}]\n    if {var} == {_INVALID[btn]}: {var} = None", True
+
+
+def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool) -> Plan:
+    """The plan for one definition; ``field_defs`` = ((num, size, base type num), ...),
+    ``dev_defs`` = ((DevField, size), ...)."""
+    if not FITPARSE_OK:
+        raise Unsupported("fitparse is not the 1.2 release fastfit copies")
+    mtype = MESSAGE_TYPES.get(mesg_num)
+    name = mtype.name if mtype else "unknown_%d" % mesg_num
+    reads: list[tuple[str, int]] = []
+    fmt: list[str] = []
+    items: list[tuple[str, int, int, int, object, int]] = []  # (var, value index, n, btn, field, num)
+    plan = Plan(name, endian, 0, reads)
+    idx = off = 0
+    entries = [(num, size, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE), mtype.fields.get(num) if mtype else None)
+               for num, size, btn in field_defs]
+    entries += [(dev.def_num, size, dev.type.identifier, dev.type, dev) for dev, size in dev_defs]
+    for i, (num, size, btn, bt, f) in enumerate(entries):
+        n = int(size / bt.size)
+        reads.append((f"{n}{bt.fmt}", n * bt.size))
+        if n == 0:
+            plan.size = HUGE
+            return plan
+        is_dev = i >= len(field_defs)
+        if num == 253:
+            if is_dev or n != 1 or btn not in _INVALID:
+                raise Unsupported("timestamp field that is not a scalar integer")
+            plan.ts_fields.append((off, idx, _INVALID[btn], struct.Struct(endian + bt.fmt).unpack_from))
+        if f is not None and not is_dev:
+            plan.acc_nums += tuple(c.def_num for c in f.components or () if c.accumulate)
+        items.append((f"r{i}", idx, n, btn, f, num))
+        fmt.append(f"{n}{bt.fmt}")
+        idx += 1 if bt.name == "string" else n
+        off += n * bt.size
+    plan.size = off
+    if wanted or name in DEV_KINDS:
+        plan.unpack = struct.Struct(endian + "".join(fmt)).unpack_from
+    if name in DEV_KINDS:
+        plan.dev_raw = _make(_raw_source(items, entries), {})
+    if wanted:
+        plan.conv = _make(*_conv_source(mtype, items, len(field_defs)))
+    return plan
+
+
+def _raw_source(items, entries) -> str:
+    lines = ["def conv(v, acc=None):"]
+    for var, idx, n, btn, f, _num in items:
+        lines.append("    " + _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))[0])
+    lines.append("    d = {}")
+    for var, _idx, _n, _btn, f, _num in items:
+        if f is not None:
+            lines.append(f"    d.setdefault({f.name!r}, {var})")  # get_raw_value: first match wins
+    lines.append("    return d")
+    return "\n".join(lines)
+
+
+def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
+    gen = _Gen(mtype, [var for var, *_ in items])
+    gen.emit(0, "def conv(v, acc):")
+    scalar: dict[str, bool] = {}
+    for var, idx, n, btn, f, _num in items:
+        src, scalar[var] = _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
+        gen.emit(1, src)
+    gen.defs = [(num, var) for var, _i, _n, _b, _f, num in items[:n_regular]]
+    gen.emit(1, "d = {}")
+    for i, (var, _idx, _n, _btn, f, num) in enumerate(items):
+        if i >= n_regular:  # developer field: its raw value under its own name
+            gen.emit(1, f"d[{f.name!r}] = {var}")
+        elif f is None:
+            gen.emit(1, f"d['unknown_{num}'] = {var}")
+        else:
+            gen.field(1, f, var, scalar[var])
+    gen.emit(1, "return d")
+    return "\n".join(gen.lines), gen.consts
+
+
+def _make(source: str, consts: dict):
+    env = dict(_ENV)
+    env.update(consts)
+    exec(compile(source, "<fastfit plan>", "exec"), env)  # noqa: S102 - source built above from the profile
+    return env["conv"]
