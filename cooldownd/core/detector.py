@@ -274,7 +274,7 @@ class Detector:
         now = self._clock(now)
         out = self._expire(now)
         out += self._fire(event, now, sample)
-        out += []  # e.g. a grace that began before an empty reconnect
+        out += self._expire(now)  # e.g. a grace that began before an empty reconnect
         return out
 
     def _expire(self, now: float) -> list[Event]:
