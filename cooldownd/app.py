@@ -226,7 +226,7 @@ class Daemon:
         while True:
             await self.offers.get()
             now = time.time()
-            workout_id = await self.store.call(_newest_unoffered, now, self.settings.notify.max_age)
+            workout_id = await self.store.call(newest_unoffered, now, self.settings.notify.max_age)
             if workout_id is None:
                 continue
             notifier = await choose_notifier(self.settings.notify.backend)
@@ -287,11 +287,20 @@ def _ago(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def _newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
-    for row in store.workouts(limit=5):
-        if now - max_age_s <= row.end <= now + 60 and not store.was_offered(row.id):
-            return row.id
-    return None
+def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
+    """The newest recent workout never offered; older unoffered ones are marked superseded (never nagged)."""
+    recent = []
+    for row in store.workouts(limit=50):  # newest end first
+        if row.end < now - max_age_s or store.was_offered(row.id):
+            break  # too old, or a newer workout was already offered: never nag about an older one
+        if row.end <= now + 60:
+            recent.append(row)
+    if not recent:
+        return None
+    with store.transaction():
+        for row in recent[1:]:
+            store.record_outcome(row.id, {"offered_at": None, "result": "superseded"})
+    return recent[0].id
 
 
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:

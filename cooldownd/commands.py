@@ -186,15 +186,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
-    from cooldownd.app import signal_daemon
-    from cooldownd.importer import offer_candidate
+    from cooldownd.app import newest_unoffered, offer_workout, signal_daemon
 
-    workout_id = offer_candidate(results, time.time(), settings.notify.max_age, store=store)
-    if workout_id is None:
+    if not any(r["status"] == "imported" for r in results):
         return
     if signal_daemon(settings):
-        log.info("import: the running daemon will offer the cool-down")
+        log.info("import: the running daemon will offer the cool-down if one is due")
         return
-    from cooldownd.app import offer_workout
-
-    asyncio.run(offer_workout(store, workout_id, settings, library))
+    workout_id = newest_unoffered(store, time.time(), settings.notify.max_age)
+    if workout_id is not None:
+        asyncio.run(offer_workout(store, workout_id, settings, library))

@@ -1,0 +1,86 @@
+"""`cooldownd import` from the command line, as a user runs it: exit codes, JSON lines, the notify rule."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import fitgen
+from conftest import run_cli
+
+SHORT_ROUTINES = """
+[exercises.cat]
+title = "The cat"
+text = "On hands and knees, arch then round your back."
+hold = 5
+[routines.any]
+light = ["cat"]
+moderate = ["cat"]
+hard = ["cat"]
+very_hard = ["cat"]
+"""
+
+
+def _config(tmp: Path) -> Path:
+    (tmp / "routines.toml").write_text(SHORT_ROUTINES)
+    path = tmp / "config.toml"
+    path.write_text(f"[notify]\nbackend = \"console\"\ntransition = 0\n[routines]\nfile = \"{tmp / 'routines.toml'}\"\n")
+    return path
+
+
+def test_json_lines_and_exit_codes(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    (tmp_path / "ride.fit").write_bytes(fitgen.ride(minutes=30))
+    (tmp_path / "settings.fit").write_bytes(fitgen.settings_file())
+    (tmp_path / "broken.fit").write_bytes(b".FIT but not really" * 3)
+    result = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path))
+    assert result.returncode == 1, result.stderr  # one input failed
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    by_file = {Path(x["file"]).name: x for x in lines}
+    assert by_file["ride.fit"]["status"] == "imported" and by_file["ride.fit"]["sport"] == "cycling"
+    assert by_file["settings.fit"]["status"] == "skipped"
+    assert by_file["broken.fit"]["status"] == "error" and "\n" not in by_file["broken.fit"]["error"]
+    assert "Traceback" not in result.stderr
+    assert "1 imported, 0 duplicate, 1 skipped, 1 error" in result.stderr
+    again = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path / "ride.fit"))
+    assert again.returncode == 0
+    assert json.loads(again.stdout)["status"] == "duplicate"
+
+
+def test_missing_path_is_one_error_line(tmp_path: Path) -> None:
+    result = run_cli("--config", str(_config(tmp_path)), "import", "--json", str(tmp_path / "nope.fit"))
+    assert result.returncode == 1
+    line = json.loads(result.stdout)
+    assert line["status"] == "error" and "nope.fit" in line["file"]
+    assert "Traceback" not in result.stderr
+
+
+def test_bulk_import_of_old_rides_offers_nothing(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    now = time.time()
+    for i in range(30):
+        (folder / f"r{i}.fit").write_bytes(fitgen.ride(start=now - 86400 * (i + 1), minutes=10))
+    result = run_cli("--config", str(cfg), "import", str(folder), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "== " not in result.stdout
+    assert result.stdout.count("imported") == 30
+
+
+def test_recent_rides_offer_only_the_newest_once(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    now = time.time()
+    (tmp_path / "a.fit").write_bytes(fitgen.ride(start=now - 5 * 3600, minutes=20))
+    (tmp_path / "b.fit").write_bytes(fitgen.run(start=now - 3600, minutes=20))
+    first = run_cli("--config", str(cfg), "import", str(tmp_path / "a.fit"), str(tmp_path / "b.fit"), timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("== Cool-down: ") == 1
+    history = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
+    assert [(h["sport"], h["walkthrough"]["result"]) for h in history] == [("running", "completed"),
+                                                                         ("cycling", "superseded")]
+    # Importing again, or an older ride later, never offers again.
+    (tmp_path / "c.fit").write_bytes(fitgen.ride(start=now - 4 * 3600, minutes=20))
+    second = run_cli("--config", str(cfg), "import", str(tmp_path), timeout=60)
+    assert "== " not in second.stdout
