@@ -141,6 +141,14 @@ def test_link_drops_within_grace_are_one_workout(drops):
     assert not any(a < r.t < b for r in w.records for a, b in drops)
 
 
+def test_link_drop_while_cooling_is_after_the_end_not_a_pause():
+    steps = hr(0, 1800, 150) + hr(1801, 1900, 90) + [("lost", 1910), ("back", 2000)] + hr(2000, 2400, 90)
+    _, events = run(steps)
+    assert kinds(events) == ["WorkoutStarted", "WorkoutEnded"]
+    w = events[1].workout
+    assert (w.end, w.pauses, w.duration_s) == (1800, (), 1800)
+
+
 def test_link_drop_beyond_grace_ends_then_a_second_workout_starts():
     steps = hr(0, 1800, 150) + [("lost", 1810), ("back", 2100)] + hr(2100, 3000, 150) + off(3001, 3200)
     det, events = run(steps)
@@ -355,6 +363,7 @@ def check_events(events, knobs=SMALL):
                 w = e.workout
                 assert knobs.min_duration_s <= w.duration_s <= w.elapsed_s == end - start
                 assert all(start <= r.t <= end for r in w.records)
+                assert all(start <= a < b <= end for a, b in w.pauses)
             open_start, last_end = None, end
     assert open_start is None  # every script ends with a lost link and a long wait
 
@@ -397,6 +406,8 @@ def test_strap_at_rest_never_starts(script):
 @given(ops, st.lists(st.tuples(st.integers(0, 299), st.floats(0, 1)), max_size=50))
 def test_extra_ticks_change_nothing(script, where):
     """A caller waking at odd times (extra ticks inside the delays) sees the same events."""
+    # Time only moves forward here: a tick after a later-stamped sample would legitimately clamp it.
+    script = [(op, max(dt, 0), *arg) for op, dt, *arg in script]
     base = apply(Detector(SMALL), script, lawful=True)
     ticked = list(script)
     for index, fraction in where:
