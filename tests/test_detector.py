@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cooldownd.core.detector import (
+    _TRANSITIONS,
     DetectKnobs,
     Detector,
     DetectorMisuse,
     EndCause,
+    Input,
     State,
     WorkoutDiscarded,
     WorkoutEnded,
@@ -207,6 +209,15 @@ def test_hysteresis_band_keeps_a_workout_active():
     steps = hr(0, 300, 150) + hr(301, 3000, 112) + [("until", 5000)]
     det, events = run(steps)
     assert kinds(events) == ["WorkoutStarted"] and det.state is State.ACTIVE
+
+
+def test_table_covers_every_state_and_takes_link_reports_anywhere():
+    assert set(_TRANSITIONS) == set(State)
+    down = {State.OFFLINE, State.LINK_LOST}
+    for state, row in _TRANSITIONS.items():
+        assert {Input.LINK_LOST, Input.LINK_BACK} <= set(row)
+        for sample in (Input.HIGH, Input.MID, Input.LOW, Input.NO_CONTACT):
+            assert (sample in row) == (state not in down), (state, sample)
 
 
 # -- misuse, clock, knobs -------------------------------------------------------------------------
