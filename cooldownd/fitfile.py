@@ -30,6 +30,7 @@ _KINDS = {"activity": "activity", "monitoring_a": "monitoring file", "monitoring
 # A record further than this from the session (or from the first record) is garbage
 # from a corrupt tail (one Strava file has records dated 2085).
 _MAX_SPAN_S = 2 * 86400.0
+_FIT_EPOCH = 631065600
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,13 @@ def decode_messages(data: bytes, source: str) -> Decoded:
 
 
 def posix(value: object) -> float | None:
-    """A fitparse timestamp (naive datetime in UTC) as POSIX seconds; None if not a datetime."""
+    """A fitparse timestamp (naive datetime in UTC) as POSIX seconds; None if not a time.
+
+    fitparse leaves FIT "system time" values (< 0x10000000, seconds since the device powered
+    on; old Forerunners write only those) as ints: counted from the FIT epoch, they keep
+    durations right and date the workout in 1990, so it is never offered as a recent one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 0x10000000:
+        return float(_FIT_EPOCH + value)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=dt.timezone.utc).timestamp() if value.tzinfo is None else value.timestamp()
     return None
@@ -227,6 +234,8 @@ class _Parts:
         stamp = posix(sess.get("timestamp"))
         if start is None:
             start = stamp - elapsed if stamp is not None and elapsed is not None else None
+        if start is None and self.records:  # a session without times (seen from a Sigma export)
+            start = self.records[0].t
         if start is None:
             return None
         end = start + elapsed if elapsed is not None else (stamp if stamp is not None else start)
