@@ -50,13 +50,20 @@ for _i in range(256):
 _T16: list[int] = []
 
 
+def _two_steps(x: int) -> int:
+    """The CRC register after two zero bytes, starting from ``x``."""
+    x = (x >> 8) ^ _T8[x & 0xFF]
+    return (x >> 8) ^ _T8[x & 0xFF]
+
+
 def crc16(data: bytes | memoryview, crc: int = 0) -> int:
     """FIT CRC of ``data`` continuing from ``crc`` (same value as fitparse's ``Crc``)."""
     global _T16
     mv = memoryview(data)
     if len(mv) > 4096 and sys.byteorder == "little":
-        if not _T16:  # built on first big file: 65536 entries, ~20 ms
-            _T16 = [(_T8[x & 0xFF] >> 8) ^ _T8[((x >> 8) ^ _T8[x & 0xFF]) & 0xFF] for x in range(65536)]
+        if not _T16:  # the register update is linear: T16[hi << 8 | lo] = T16[hi << 8] ^ T16[lo]
+            lo = [_two_steps(x) for x in range(256)]
+            _T16 = [h ^ v for h in (_two_steps(x << 8) for x in range(256)) for v in lo]
         t16 = _T16
         half = len(mv) // 2 * 2
         words = array("H")

@@ -200,37 +200,50 @@ class _Gen:
 
         self.branch(depth, cmp_field, render)
 
-    def field(self, depth: int, f, raw: str, scalar_int: bool) -> None:
+    def value(self, d: int, x, raw: str, kind: str) -> None:
+        """x = fitparse's ``_apply_scale_offset(x, x.render(raw))`` for this raw shape."""
+        expr = f"float(e) / {x.scale!r}" if x.scale else "e"
+        expr += f" - {x.offset!r}" if x.offset else ""
+        scaled = bool(x.scale or x.offset)
+        if kind == "string" or not scaled and kind != "scalar":
+            self.emit(d, f"x = {raw}")  # tuples and str never match the int-keyed enum values
+        elif kind == "array":
+            self.emit(d, f"x = tuple([None if e is None else {expr} for e in {raw}])")
+        elif kind == "byte":
+            self.emit(d, f"x = None if {raw} is None else tuple([{expr} for e in {raw}])")
+        elif x.type.values:
+            self.emit(d, f"x = _value({self.const(x)}, {raw})")
+        else:
+            self.emit(d, f"e = {raw}")
+            self.emit(d, f"x = None if e is None else {expr}" if scaled else "x = e")
+
+    def field(self, depth: int, f, raw: str, kind: str) -> None:
+        scalar_int = kind == "int"
         def body(d: int, x) -> None:
             for c in x.components or ():
                 self.component(d, c, raw, scalar_int)
-            if scalar_int and not x.type.values:
-                self.emit(d, f"x = {raw}")
-                if x.scale or x.offset:
-                    expr = f"float(x) / {x.scale!r}" if x.scale else "x"
-                    expr += f" - {x.offset!r}" if x.offset else ""
-                    self.emit(d, f"if x is not None: x = {expr}")
-            else:
-                self.emit(d, f"x = _value({self.const(x)}, {raw})")
+            self.value(d, x, raw, kind)
             self.process(d, x.type.name, "x")
             self.emit(d, f"d[{x.name!r}] = x")
 
+        kind = "scalar" if kind in ("int", "float") else kind
         self.branch(depth, f, body)
 
 
-def _raw_code(var: str, idx: int, n: int, btn: int, bt) -> tuple[str, bool]:
-    """Source that sets ``var`` to fitparse's parsed raw value; and whether it is a scalar int."""
+def _raw_code(var: str, idx: int, n: int, btn: int, bt) -> tuple[str, str]:
+    """Source that sets ``var`` to fitparse's parsed raw value, and the value's shape:
+    "string", "byte" (tuple or None), "array" (tuple), "float" or "int" (scalar)."""
     if bt.name == "string":
-        return f"{var} = _pstr(v[{idx}])", False
+        return f"{var} = _pstr(v[{idx}])", "string"
     if bt is BASE_TYPE_BYTE or bt.name == "byte":
-        return f"{var} = _pbyte(v[{idx}:{idx + n}])", False
+        return f"{var} = _pbyte(v[{idx}:{idx + n}])", "byte"
     if n > 1:
         if btn in _FLOATS:
-            return f"{var} = _parr_f(v[{idx}:{idx + n}])", False
-        return f"{var} = _parr(v[{idx}:{idx + n}], {_INVALID[btn]})", False
+            return f"{var} = _parr_f(v[{idx}:{idx + n}])", "array"
+        return f"{var} = _parr(v[{idx}:{idx + n}], {_INVALID[btn]})", "array"
     if btn in _FLOATS:
-        return f"{var} = v[{idx}]\n    if {var} != {var}: {var} = None", False
-    return f"{var} = v[{idx}]\n    if {var} == {_INVALID[btn]}: {var} = None", True
+        return f"{var} = v[{idx}]\n    if {var} != {var}: {var} = None", "float"
+    return f"{var} = v[{idx}]\n    if {var} == {_INVALID[btn]}: {var} = None", "int"
 
 
 def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool) -> Plan:
@@ -255,6 +268,8 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
             plan.size = HUGE
             return plan
         is_dev = i >= len(field_defs)
+        if is_dev and (_bad_format_arg(f.name) or f.units and _bad_format_arg(f.units)):
+            raise Unsupported("developer field name or units fitparse cannot format")
         if num == 253:
             if is_dev or n != 1 or btn not in _INVALID:
                 raise Unsupported("timestamp field that is not a scalar integer")
@@ -275,6 +290,11 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
     return plan
 
 
+def _bad_format_arg(x) -> bool:
+    """fitparse builds processor names with ``"..._%s" % x``: a tuple of len != 1 fails."""
+    return isinstance(x, tuple) and len(x) != 1
+
+
 def _raw_source(items, entries) -> str:
     lines = ["def conv(v, acc=None):"]
     for var, idx, n, btn, f, _num in items:
@@ -290,9 +310,9 @@ def _raw_source(items, entries) -> str:
 def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
     gen = _Gen(mtype, [var for var, *_ in items])
     gen.emit(0, "def conv(v, acc):")
-    scalar: dict[str, bool] = {}
+    shape: dict[str, str] = {}
     for var, idx, n, btn, f, _num in items:
-        src, scalar[var] = _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
+        src, shape[var] = _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
         gen.emit(1, src)
     gen.defs = [(num, var) for var, _i, _n, _b, _f, num in items[:n_regular]]
     gen.emit(1, "d = {}")
@@ -302,7 +322,7 @@ def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
         elif f is None:
             gen.emit(1, f"d['unknown_{num}'] = {var}")
         else:
-            gen.field(1, f, var, scalar[var])
+            gen.field(1, f, var, shape[var])
     gen.emit(1, "return d")
     return "\n".join(gen.lines), gen.consts
 
