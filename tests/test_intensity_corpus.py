@@ -52,6 +52,8 @@ def _workouts(row: dict, cache_dir: Path, key: str) -> list[Workout]:
     if cached.exists():
         return pickle.loads(cached.read_bytes())
     workouts = list(read_workouts(FIT_DIR / row["filename"]).workouts)
+    for stale in cache_dir.glob(f"{row['sha256'][:20]}-*.pickle"):  # made by an older reader
+        stale.unlink()
     cached.write_bytes(pickle.dumps(workouts))
     return workouts
 

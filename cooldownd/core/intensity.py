@@ -107,7 +107,8 @@ def resolve_profile(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(),
     Estimates: HRmax by Tanaka (208 - 0.7 age, needs ``this_year`` and a birth year, else
     ``knobs.max_hr_fallback``), raised to ``history_max_hr`` and to this session's peak when
     higher; resting HR ``knobs.resting_hr_default``; LTHR ``knobs.lthr_fraction`` x HRmax.
-    File values that contradict the others (rest >= max, LTHR outside (rest, max)) are ignored.
+    A file HRmax below this session's peak is raised to it (a stale device setting); file values
+    that contradict the others (rest >= max, LTHR outside (rest, max)) are ignored.
     FTP: config, else the session's ``threshold_power`` (the value the device used), else the
     file's zones FTP, else the FTP implied by the device's NP / IF, else None (no entry in ``sources``).
     """
@@ -219,6 +220,10 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
 
     The ">= N min above 90 % HRR" rule only counts when HRmax is not merely this session's own
     peak (an estimate raised to it): otherwise any steady effort would sit "near max".
+    ``profile_source`` is the least authoritative (config > file > estimate) source among the
+    profile values the load used: FTP for "tss"; HRmax, resting HR and LTHR for "hrss"; plus
+    HRmax and resting HR when the 90 % HRR rule made the level; "file" for a "device" load and
+    "estimate" for a "duration" load.
     """
     profile = resolve_profile(workout, athlete, knobs, history_max_hr, this_year)
     pauses = Pauses(workout.pauses)
