@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -85,8 +86,17 @@ class BluezHarness:
             ["dbus-daemon", f"--config-file={conf}", f"--address={self.address}",
              "--nofork", "--nopidfile", "--nosyslog"],
             stdout=subprocess.DEVNULL, stderr=open(self.tmp / "dbus-daemon.log", "wb"))
-        _wait_for(self.socket.exists, 5, "dbus-daemon socket")
+        _wait_for(self._accepting, 5, "dbus-daemon socket")
         return self
+
+    def _accepting(self) -> bool:
+        # The socket file appears at bind(), a moment before listen(): connect to be sure.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True
 
     def __exit__(self, *exc: object) -> None:
         self.stop_fake()
