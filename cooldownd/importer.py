@@ -251,7 +251,9 @@ def _store_workouts(ctx: _Context, name: str, sha: str, content: FitContent, cre
             a = assess(w, ctx.athlete, ctx.knobs, history_max_hr=ctx.history_max_hr)
             s = report.summary(w, a, choose(ctx.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
             rich = richness(w)
-            same = [r for r in ctx.store.find_overlapping(w.start, w.end) if _same_workout(w, r.start, r.end)]
+            # sessions of one file never replace each other (a multisport "generic" session may span others)
+            same = [r for r in ctx.store.find_overlapping(w.start, w.end)
+                    if r.file_sha256 != sha and _same_workout(w, r.start, r.end)]
             if any(r.richness >= rich for r in same):
                 keep = max(same, key=lambda r: r.richness)
                 s.update(status="duplicate", error=f"same workout as #{keep.id} ({keep.source}), which is as rich")
