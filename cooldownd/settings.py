@@ -126,6 +126,11 @@ class IntensitySettings(_Section):
     moderate_below: float = Field(80.0, gt=0)
     hard_below: float = Field(150.0, gt=0)
     very_hard_minutes_above_90: float = Field(10.0, gt=0)
+    resting_hr_default: int = Field(60, ge=25, le=120)
+    lthr_fraction: float = Field(0.89, gt=0.5, lt=1)
+    max_hr_fallback: int = Field(185, ge=100, le=240)
+    max_gap_s: float = Field(20.0, gt=0, le=600)
+    power_hold_s: float = Field(5.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _ordered(self) -> IntensitySettings:
