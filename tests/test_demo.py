@@ -1,0 +1,77 @@
+"""`cooldownd demo` and `--help` as a new user meets them: no strap, with or without a desktop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dbus_fast.aio import MessageBus
+
+from conftest import run_cli
+from fake_notifications import control, private_bus, start_process
+
+
+def test_demo_fast_without_a_session_bus_prints_the_whole_walk(monkeypatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    t0 = time.monotonic()
+    result = run_cli("demo", "--fast", timeout=60)
+    elapsed = time.monotonic() - t0
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "-> hard" in out, out  # the synthetic 45-minute ride is a hard one
+    cards = [line for line in out.splitlines() if line.startswith("== ")]
+    assert cards[0].startswith("== Cool-down: cycling.hard")
+    steps = [c for c in cards if c[3:4].isdigit()]
+    n = int(steps[0].split()[1].split("/")[1])
+    assert [c.split()[1] for c in steps] == [f"{i}/{n}" for i in range(1, n + 1)]
+    assert cards[-1] == "== Cool-down done"
+    assert "walk-through completed" in out
+    assert "Traceback" not in result.stderr
+    assert elapsed < 20, f"demo --fast took {elapsed:.1f} s"
+
+
+def test_demo_uses_the_desktop_when_a_notification_server_answers(tmp_path: Path) -> None:
+    async def main() -> list[dict]:
+        with private_bus(tmp_path) as address:
+            server = await start_process(address)
+            try:
+                env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "cooldownd", "demo", "--fast", env=env,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                out, err = await asyncio.wait_for(proc.communicate(), 60)
+                assert proc.returncode == 0, err.decode()
+                assert b"on the desktop" in out and b"== " not in out, out.decode()
+                bus = await MessageBus(bus_address=address).connect()
+                calls = json.loads(await control(bus, "Calls"))
+                bus.disconnect()
+                return calls
+            finally:
+                server.kill()
+                await server.wait()
+
+    calls = asyncio.run(main())
+    titles = [c["summary"] for c in calls]
+    assert titles[0].startswith("Cool-down: cycling.hard")
+    assert titles[-1] == "Cool-down done"
+    assert len(titles) >= 8
+    assert any(a == "start" for a in calls[0]["actions"]), calls[0]["actions"]
+
+
+def test_help_lists_every_command_and_loads_no_heavy_library() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("run", "import", "scan", "routine", "history", "status", "config", "service", "demo"):
+        assert command in result.stdout
+    # Speed lives in bench/startup; here the cause: --help must not import the heavy dependencies.
+    code = ("import sys, runpy\nsys.argv = ['cooldownd', '--help']\ntry:\n    runpy.run_module('cooldownd', "
+            "run_name='__main__')\nexcept SystemExit:\n    pass\nheavy = [m for m in ('bleak', 'fitparse', "
+            "'desktop_notifier', 'pydantic', 'dbus_fast') if m in sys.modules]\nprint('HEAVY', heavy)")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert "HEAVY []" in probe.stdout, probe.stdout + probe.stderr
