@@ -13,4 +13,4 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any, athle
                 this_year: int | None = None, jobs: int | None = None, progress: Any = None) -> Iterator[dict]:
     """Import every input, yielding one result per workout or failed input, in input order."""
     yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs, library=library,
-                                     progress=progress)
+                                     this_year=this_year, progress=progress)

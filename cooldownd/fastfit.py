@@ -334,12 +334,12 @@ def decode_messages(data: bytes, source: str):
     from cooldownd.errors import FitImportError
 
     if not data:
-        return fitfile.decode_messages(data, source)
+        return fitfile.decode_with_fitparse(data, source)
     try:
         fast = decode(data, fitfile.WANTED)
     except Unsupported as exc:
         log.debug("%s: fast decoder can't read it (%s); using fitparse", source, exc)
-        return fitfile.decode_messages(data, source)
+        return fitfile.decode_with_fitparse(data, source)
     except FitHeaderError as exc:
         raise FitImportError(source, f"not a FIT file ({exc})") from exc
     except FitEOFError as exc:

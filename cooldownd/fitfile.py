@@ -1,7 +1,7 @@
-"""FIT files -> Workouts, with fitparse as the decoder.
+"""FIT files -> Workouts.
 
-Two steps so a faster decoder can replace the first: ``decode_messages`` turns bytes into
-``(name, values)`` pairs exactly as fitparse gives them, ``workouts_from_messages`` turns those
+Two steps: ``decode_messages`` turns bytes into ``(name, values)`` pairs exactly as fitparse
+gives them (through the fast decoder in fastfit.py, falling back to fitparse itself), ``workouts_from_messages`` turns those
 into ``Workout`` values (one per sport session; transitions are not workouts).
 """
 
@@ -54,6 +54,13 @@ class FitContent:
 
 
 def decode_messages(data: bytes, source: str) -> Decoded:
+    """Decode ``data`` with the fast decoder, or fitparse where it cannot (same values by contract)."""
+    from cooldownd import fastfit
+
+    return fastfit.decode_messages(data, source)
+
+
+def decode_with_fitparse(data: bytes, source: str) -> Decoded:
     """Decode ``data`` with fitparse; raise FitImportError only when nothing is readable."""
     import fitparse
     from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError
@@ -387,5 +394,6 @@ def file_profile(p: dict, sess: dict, sport: str) -> FileProfile:
     )
 
 
-__all__ = ["WANTED", "Decoded", "FitContent", "decode_messages", "workouts_from_messages",
+__all__ = ["WANTED", "Decoded", "FitContent", "decode_messages", "decode_with_fitparse",
+           "workouts_from_messages",
            "read_workouts", "read_bytes", "posix", "DeviceSummary", "FileProfile", "Record"]

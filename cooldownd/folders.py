@@ -25,7 +25,7 @@ def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) ->
     from cooldownd.offers import intensity_knobs
 
     return list(import_paths(paths, store=store, athlete=athlete_of(settings), knobs=intensity_knobs(settings.intensity),
-                             library=library))
+                             library=library, this_year=dt.date.today().year))
 
 
 class FolderImporter:

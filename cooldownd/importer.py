@@ -43,11 +43,12 @@ class _Budget:
 
 
 def import_paths(paths: Iterable[str | Path], *, store: Any, athlete: Athlete, knobs: Any, library: Any,
-                 history_max_hr: int | None = None, progress: Progress | None = None) -> Iterator[dict]:
+                 history_max_hr: int | None = None, this_year: int | None = None,
+                 progress: Progress | None = None) -> Iterator[dict]:
     """Import every input; yield one summary per workout and one line per skipped/failed input."""
     if history_max_hr is None:
         history_max_hr = store.history_max_hr()
-    ctx = _Context(store, athlete, knobs, library, history_max_hr)
+    ctx = _Context(store, athlete, knobs, library, history_max_hr, this_year)
     done = 0
     for path in paths:
         for name, loader in _inputs(Path(path)):
@@ -167,6 +168,7 @@ class _Context:
     knobs: Any
     library: Any
     history_max_hr: int | None
+    this_year: int | None = None
 
 
 def _guarded(ctx: _Context, name: str, loader: Callable[[], bytes]) -> Iterator[dict]:
@@ -242,14 +244,15 @@ def _import_one(ctx: _Context, name: str, data: bytes, sha: str) -> list[dict]:
 def _store_workouts(ctx: _Context, name: str, sha: str, content: FitContent, created: str | None,
                     workouts: list[Workout]) -> list[dict]:
     """Assess and store the file's workouts in one transaction; richer overlapping workouts win."""
-    from cooldownd.core.intensity import assess
+    from cooldownd.core.intensity import assess, describe
     from cooldownd.core.routines import choose
 
     out: list[dict] = []
     with ctx.store.transaction():
         for w in workouts:
-            a = assess(w, ctx.athlete, ctx.knobs, history_max_hr=ctx.history_max_hr)
+            a = assess(w, ctx.athlete, ctx.knobs, history_max_hr=ctx.history_max_hr, this_year=ctx.this_year)
             s = report.summary(w, a, choose(ctx.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
+            s["headline"] = describe(a, w.sport, w.sub_sport)
             rich = richness(w)
             # sessions of one file never replace each other (a multisport "generic" session may span others)
             same = [r for r in ctx.store.find_overlapping(w.start, w.end)
@@ -264,6 +267,9 @@ def _store_workouts(ctx: _Context, name: str, sha: str, content: FitContent, cre
                 ctx.store.delete_workout(r.id)
             s["id"] = ctx.store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=rich,
                                             file_sha256=sha)
+            for r in same:  # the replaced copy was offered already: never offer the same session twice
+                if r.offered_at is not None or r.outcome is not None:
+                    ctx.store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})
             out.append(s)
         status = "imported" if any(s["status"] == "imported" for s in out) else "duplicate"
         ctx.store.put_file(sha, name, content.serial, created, status, None)

@@ -33,7 +33,7 @@ CREATE TABLE files (
     status TEXT NOT NULL, error TEXT, imported_at REAL NOT NULL);
 CREATE INDEX files_fit_id ON files(fit_serial, fit_time_created);
 CREATE TABLE workouts (
-    id INTEGER PRIMARY KEY, source TEXT NOT NULL, sport TEXT, start REAL NOT NULL, end REAL NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sport TEXT, start REAL NOT NULL, end REAL NOT NULL,
     max_hr INTEGER, richness REAL NOT NULL DEFAULT 0, file_sha256 TEXT, summary TEXT NOT NULL,
     created_at REAL NOT NULL);
 CREATE INDEX workouts_time ON workouts(start, end);
@@ -234,6 +234,9 @@ class Store:
     def record_outcome(self, workout_id: int, outcome: dict[str, Any]) -> None:
         """Store the walk-through outcome (offered, started, steps done, snoozes, result...)."""
         now = time.time()
+        if self._exec("SELECT 1 FROM workouts WHERE id = ?", (workout_id,)).fetchone() is None:
+            log.info("workout %d: gone (replaced by a richer copy); its walk-through outcome is not kept", workout_id)
+            return
         self._exec("INSERT INTO walkthroughs (workout_id, offered_at, outcome, updated_at) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT(workout_id) DO UPDATE SET outcome = excluded.outcome, updated_at = excluded.updated_at",
                    (workout_id, outcome.get("offered_at"), json.dumps(outcome), now))

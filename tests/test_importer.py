@@ -164,6 +164,21 @@ def test_ble_workout_overlapping_is_replaced_by_the_richer_file(tmp_path, store,
     assert s2["status"] == "duplicate" and f"#{s['id']}" in s2["error"]
 
 
+def test_replacing_an_offered_live_workout_keeps_it_offered(tmp_path, store, library) -> None:
+    t0 = fitgen.posix(fitgen.START)
+    old = report.failure(None, None, "imported", None) | {"sport": "cycling"}
+    ble_id = store.add_workout(old, source="ble", start=t0 + 60, end=t0 + 1700, richness=1.0)
+    store.mark_offered(ble_id, t0 + 1800)
+    store.record_outcome(ble_id, {"offered_at": t0 + 1800, "result": "completed", "steps_done": 6})
+    (s,) = run(store, library, write(tmp_path, "ride.fit", fitgen.ride(minutes=30)))
+    assert s["status"] == "imported" and s["id"] != ble_id
+    assert store.was_offered(s["id"])
+    assert store.get_workout(s["id"]).outcome["result"] == "completed"
+    # a walk-through that ends after its workout was replaced: logged, not a crash
+    store.record_outcome(ble_id, {"offered_at": t0 + 1800, "result": "stopped"})
+    assert store.get_workout(ble_id) is None
+
+
 def test_offer_candidate_newest_recent_not_offered(tmp_path, store, library) -> None:
     t0 = fitgen.posix(fitgen.START)
     files = [write(tmp_path, f"r{i}.fit", fitgen.run(minutes=10, start=t0 + i * 3600)) for i in range(3)]
