@@ -12,6 +12,8 @@ Usage (pytest, in-process bleak)::
             h.control("DropLink", "s", STRAP)  # sync control from test code
             await h.acontrol("SetPowered", "b", False)  # async, from inside an event loop
 
+``start_fake(devices=[(address, name[, rssi])], others=[(address, name)], bpm=[...], interval=s,
+loop=bool, adapter=bool, powered=bool, connect_delay=s)``; ``others`` advertise no 0x180D.
 For a daemon subprocess pass ``env=h.env`` (a full environment). ``start_fake`` may be called
 after the code under test started (no ``org.bluez`` first), and ``stop_fake`` removes BlueZ.
 Control methods (``org.cooldownd.FakeControl``, signatures for ``control``):
