@@ -106,7 +106,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """List heart-rate devices nearby."""
     from cooldownd.ble import scan
 
-    devices = asyncio.run(scan(args.timeout))
+    settings = cfg.load(args.config)[0]
+    devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
     if not devices:
         print(f"no heart-rate devices found in {args.timeout:g} s (is the strap worn, or broadcasting?)")
         return 0

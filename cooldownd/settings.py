@@ -66,6 +66,8 @@ class BleSettings(_Section):
     devices: tuple[str, ...] = ()
     quiet_s: float = Field(10.0, gt=0, le=600)
     adapter: str | None = None
+    scan_s: float = Field(10.0, gt=0, le=600)
+    backoff_cap_s: float = Field(60.0, gt=0, le=3600)
 
 
 class DetectSettings(_Section):
