@@ -152,6 +152,8 @@ class Daemon:
     async def _start_supervisors(self, tg: asyncio.TaskGroup) -> None:
         from cooldownd.folders import FolderImporter
 
+        for row in await self.store.call(Store.workouts, 1):
+            self.note_workout(row.summary, row.end)
         folders = FolderImporter(self)
         self._spawn(tg, "folders", folders.run)
         self._spawn(tg, "offers", self._offer_loop)
@@ -252,8 +254,12 @@ class Daemon:
             parts.append(s.get("ble") or "looking for a heart-rate strap")
         last = s.get("last_workout")
         if last:
-            ago = _ago(time.time() - last["end_ts"])
-            parts.append(f"last: {last['sport']} {last['minutes']} min, {last['level']}, {ago} ago")
+            from cooldownd.core.intensity import format_duration, sport_word
+
+            what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")
+            level = str(last.get("level") or "?").replace("_", " ")
+            parts.append(f"last: {what} {format_duration(last.get('duration_s') or 0)}, {level}, "
+                         f"{_ago(time.time() - last['end_ts'])} ago")
         return "; ".join(parts)
 
     def update_status(self, **changes: Any) -> None:
@@ -274,9 +280,8 @@ class Daemon:
         """Remember the newest workout for the status line."""
         last = self.status.get("last_workout")
         if last is None or end_ts >= last["end_ts"]:
-            self.update_status(last_workout={"sport": summary.get("sport"), "level": summary.get("level"),
-                                             "minutes": round((summary.get("duration_s") or 0) / 60),
-                                             "end_ts": end_ts, "start": summary.get("start")})
+            self.update_status(last_workout={k: summary.get(k) for k in ("sport", "sub_sport", "level", "duration_s",
+                                                                          "load", "start")} | {"end_ts": end_ts})
 
 
 def _ago(seconds: float) -> str:

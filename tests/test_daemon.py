@@ -124,6 +124,8 @@ def test_new_ride_in_watched_folder_is_imported_and_offered_once(daemon, tmp_pat
     assert sum(1 for r in rows if r["offered_at"]) == 1
     offers = d.stdout.read_text().count("== Cool-down: ")
     assert offers == 1, d.stdout.read_text()
+    status = json.loads(run_cli("--config", str(d.config), "status", "--json").stdout)
+    assert "last: ride 1 h" in status["line"], status["line"]
     t0 = time.monotonic()
     assert d.stop() == 0  # mid walk-through: still a clean, quick exit
     assert time.monotonic() - t0 < 5
