@@ -330,8 +330,11 @@ async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> 
 
 # -- offering a stored workout (daemon and `import` without a daemon) ------------------------------
 async def offer_workout_async(store: AsyncStore, workout_id: int, settings: cfg.Settings, library: Any,
-                              notifier: Any, daemon: Daemon | None = None) -> None:
-    """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice."""
+                              notifier: Any, daemon: Daemon | None = None, *, wait: bool = True) -> None:
+    """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice.
+
+    ``wait=False`` (a one-shot command) does not sit through quiet hours: it leaves the offer to the daemon.
+    """
     from cooldownd.offers import offer_time, outcome_dict, present_stored
 
     row = await store.call(Store.get_workout, workout_id)
@@ -341,6 +344,10 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: cfg.
     if at is None:
         log.info("workout %d: not offered (quiet hours past notify.max_age)", workout_id)
         await store.call(Store.record_outcome, workout_id, {"offered_at": None, "result": "dropped_quiet_hours"})
+        return
+    if not wait and at > time.time() + 1:
+        until = time.strftime("%H:%M", time.localtime(at))
+        print(f"quiet hours until {until}: not offering the cool-down now")
         return
     if daemon is not None:
         daemon.update_status(pending_offer={"workout": workout_id, "at": at})
@@ -359,7 +366,7 @@ async def offer_workout(store: Store, workout_id: int, settings: cfg.Settings, l
     astore = AsyncStore(store)
     notifier = await choose_notifier(settings.notify.backend)
     try:
-        await offer_workout_async(astore, workout_id, settings, library, notifier)
+        await offer_workout_async(astore, workout_id, settings, library, notifier, wait=False)
     finally:
         await notifier.aclose()
         astore._pool.shutdown(wait=True)

@@ -22,10 +22,11 @@ very_hard = ["cat"]
 """
 
 
-def _config(tmp: Path) -> Path:
+def _config(tmp: Path, notify: str = "") -> Path:
     (tmp / "routines.toml").write_text(SHORT_ROUTINES)
     path = tmp / "config.toml"
-    path.write_text(f"[notify]\nbackend = \"console\"\ntransition = 0\n[routines]\nfile = \"{tmp / 'routines.toml'}\"\n")
+    path.write_text(f"[routines]\nfile = \"{tmp / 'routines.toml'}\"\n"
+                    f"[notify]\nbackend = \"console\"\ntransition = 0\n{notify}")
     return path
 
 
@@ -84,3 +85,29 @@ def test_recent_rides_offer_only_the_newest_once(tmp_path: Path) -> None:
     (tmp_path / "c.fit").write_bytes(fitgen.ride(start=now - 4 * 3600, minutes=20))
     second = run_cli("--config", str(cfg), "import", str(tmp_path), timeout=60)
     assert "== " not in second.stdout
+
+
+def _quiet_hours_around_now(hours_after: float) -> str:
+    now = time.localtime()
+    start = (now.tm_hour * 60 + now.tm_min - 5) % 1440
+    end = (now.tm_hour * 60 + now.tm_min + int(hours_after * 60)) % 1440
+    return f"{start // 60:02}:{start % 60:02}-{end // 60:02}:{end % 60:02}"
+
+
+def test_quiet_hours_defer_the_offer_within_max_age(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, f"quiet_hours = \"{_quiet_hours_around_now(1)}\"\nmax_age = \"6h\"\n")
+    (tmp_path / "r.fit").write_bytes(fitgen.run(start=time.time() - 3600, minutes=30))
+    result = run_cli("--config", str(cfg), "import", str(tmp_path / "r.fit"))
+    assert result.returncode == 0, result.stderr
+    assert "quiet hours until" in result.stdout and "== " not in result.stdout
+    (row,) = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
+    assert row["offered_at"] is None and row["walkthrough"] is None  # still due: the daemon may offer it later
+
+
+def test_quiet_hours_past_max_age_drop_the_offer_and_say_so(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, f"quiet_hours = \"{_quiet_hours_around_now(3)}\"\nmax_age = \"2h\"\n")
+    (tmp_path / "r.fit").write_bytes(fitgen.run(start=time.time() - 3600, minutes=30))
+    result = run_cli("--config", str(cfg), "import", str(tmp_path / "r.fit"))
+    assert result.returncode == 0 and "== " not in result.stdout
+    (row,) = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
+    assert row["walkthrough"]["result"] == "dropped_quiet_hours"
