@@ -231,7 +231,7 @@ class Daemon:
             workout_id = await self.store.call(newest_unoffered, now, self.settings.notify.max_age)
             if workout_id is None:
                 continue
-            notifier = await choose_notifier(self.settings.notify.backend)
+            notifier = await choose_notifier(self.settings.notify.backend, sound=self.settings.notify.sound)
             try:
                 await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self)
             finally:
@@ -364,7 +364,7 @@ async def offer_workout(store: Store, workout_id: int, settings: cfg.Settings, l
     from cooldownd.notify import choose_notifier
 
     astore = AsyncStore(store)
-    notifier = await choose_notifier(settings.notify.backend)
+    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     try:
         await offer_workout_async(astore, workout_id, settings, library, notifier, wait=False)
     finally:

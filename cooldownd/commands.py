@@ -56,7 +56,7 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     print(f"demo: a synthetic {DEMO_MINUTES}-minute ride: avg HR {a.avg_hr:.0f}, NP {a.np:.0f} W, IF {a.if_:.2f}, "
           f"TSS {a.tss:.0f}, load {a.load:.0f} ({a.load_source}) -> {a.level.value}; routine {routine.name}, "
           f"{len(routine.steps)} steps", flush=True)
-    notifier = await choose_notifier(settings.notify.backend)
+    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
     try:
         outcome = await present(routine, describe(a, workout.sport, workout.sub_sport),
@@ -90,7 +90,7 @@ async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
     from cooldownd.notify import choose_notifier
     from cooldownd.offers import AutoStart, coach_knobs, present
 
-    notifier = await choose_notifier(settings.notify.backend)
+    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     try:
         word = routine.level.value.replace("_", " ")
         outcome = await present(routine, f"Cool-down: {word} routine", AutoStart(notifier, 0.0),

@@ -93,7 +93,7 @@ class DesktopBackend:
 
     def __init__(
         self, capabilities: frozenset[str], app_name: str = "cooldownd",
-        fallback: ConsoleBackend | None = None,
+        fallback: ConsoleBackend | None = None, sound: bool = False,
     ) -> None:
         from desktop_notifier import DesktopNotifier
 
@@ -102,6 +102,7 @@ class DesktopBackend:
         self.presses: asyncio.Queue[Press] = asyncio.Queue()
         self.fallback = fallback if fallback is not None else ConsoleBackend(sys.stderr)
         self._dn: DesktopNotifier = DesktopNotifier(app_name=app_name)
+        self.sound = sound  # ask the server to ring on every card: the user is on the mat, not at the screen
         self._current: str | None = None
         self._iface: Any = None  # desktop-notifier's proxy, once wrapped for replaces_id
         self._last_id = 0  # the server's id of the bubble on screen
@@ -110,7 +111,7 @@ class DesktopBackend:
 
     async def show(self, card: Card) -> None:
         """Replace the previous bubble with ``card``; on failure print it on the fallback."""
-        from desktop_notifier import Button, Notification
+        from desktop_notifier import DEFAULT_SOUND, Button, Notification
 
         if not await self._replace_in_place():
             await self.close()
@@ -126,6 +127,7 @@ class DesktopBackend:
             on_dispatched=dispatched.set,
             # Offer and steps stay until replaced (0 = never expire); the done card may expire.
             timeout=-1 if card.kind == "done" else 0,
+            sound=DEFAULT_SOUND if self.sound else None,
         )
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S):
@@ -229,7 +231,7 @@ async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
 
 async def choose_notifier(
     backend: str = "auto", app_name: str = "cooldownd", *, stream: TextIO | None = None,
-    probe_timeout: float = 1.0,
+    probe_timeout: float = 1.0, sound: bool = False,
 ) -> Notifier:
     """``auto``: desktop if a server answers GetCapabilities within ``probe_timeout``, else console."""
     if backend not in ("auto", "desktop", "console"):
@@ -241,4 +243,4 @@ async def choose_notifier(
     if caps is None and backend == "auto":
         return console
     # A forced desktop backend without a server prints on the console until one appears.
-    return DesktopBackend(caps or frozenset(), app_name, fallback=console)
+    return DesktopBackend(caps or frozenset(), app_name, fallback=console, sound=sound)

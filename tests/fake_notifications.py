@@ -64,7 +64,8 @@ class FakeNotifications(ServiceInterface):
             self.next_id += 1
             self.open.append(nid)
         call = {"id": nid, "app": app, "replaces": replaces, "summary": summary, "body": body,
-                "actions": list(actions), "timeout": timeout, "t": time.monotonic()}
+                "actions": list(actions), "timeout": timeout, "t": time.monotonic(),
+                "hints": {k: v.value for k, v in hints.items() if isinstance(v.value, str | int | bool)}}
         self.calls.append(call)
         self.notified.put_nowait(call)
         return nid

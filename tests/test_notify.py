@@ -90,6 +90,21 @@ def test_each_card_replaces_the_last_one_bubble_on_screen(bus):
     assert notifier.sent == 3 and notifier.failed == 0
 
 
+def test_sound_is_asked_for_only_when_configured(bus):
+    async def main():
+        srv, fake = await serve(True)
+        quiet = await choose_notifier("auto", stream=io.StringIO())
+        loud = await choose_notifier("auto", stream=io.StringIO(), sound=True)
+        await quiet.show(OFFER)
+        await loud.show(STEP)
+        await asyncio.sleep(0.05)
+        return fake
+
+    fake = run(main())
+    assert "sound-name" not in fake.calls[0]["hints"]
+    assert fake.calls[1]["hints"].get("sound-name")
+
+
 def test_body_is_escaped_and_long_strings_are_clipped(bus):
     card = Card("step", "T" * 200, "<b>Wahoo & Co</b>" + "x" * 500)
 
