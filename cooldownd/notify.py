@@ -215,7 +215,7 @@ async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
                 member="GetCapabilities"))
     except (OSError, TimeoutError, ValueError, EOFError) as exc:
         # ValueError/InvalidAddressError: no session bus address at all.
-        log.info("%s: no session bus or no answer (%s)", BUS_NAME, exc or type(exc).__name__)
+        log.debug("%s: no session bus or no answer (%s)", BUS_NAME, exc or type(exc).__name__)
         return None
     except Exception as exc:
         log.info("%s: probe failed: %s", BUS_NAME, exc)
@@ -224,7 +224,7 @@ async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
         if bus is not None:
             bus.disconnect()
     if reply.message_type is MessageType.ERROR:
-        log.info("%s: no notification server (%s)", BUS_NAME, reply.error_name)
+        log.debug("%s: no notification server (%s)", BUS_NAME, reply.error_name)
         return None
     return frozenset(reply.body[0])
 
