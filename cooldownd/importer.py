@@ -1,12 +1,16 @@
 """Import workout files (.fit, .fit.gz, .zip, folders) into the store, one error boundary per file.
 
-Synchronous: the CLI calls it directly, the daemon from a worker thread. Archives are read in
+Synchronous: the CLI calls it directly (or through bulk.py, which runs ``prepare`` on several
+cores), the daemon from a worker thread. Each FIT file goes through two steps shared by both
+paths: ``prepare`` (CPU only: decode, workouts, assessment, routine, summary; picklable result)
+and ``settle`` (the store: duplicate checks, then one transaction). Archives are read in
 memory, never extracted, so no member name can write anywhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import io
 import logging
@@ -20,7 +24,7 @@ from typing import Any
 from cooldownd import report
 from cooldownd.core.model import Athlete, Workout
 from cooldownd.errors import FitImportError
-from cooldownd.fitfile import FitContent, decode_messages, workouts_from_messages
+from cooldownd.fitfile import decode_messages, workouts_from_messages
 
 log = logging.getLogger(__name__)
 
@@ -33,29 +37,62 @@ SUFFIXES = (".fit", ".fit.gz", ".zip")
 SAME_WORKOUT_OVERLAP = 0.5
 
 Progress = Callable[[int, str], None]
+Loader = Callable[[], bytes]
 
 
-@dataclass(slots=True)
-class _Budget:
-    """Bytes an archive (with its nested archives) may still expand to."""
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What ``prepare`` needs besides the file: the same for every file of one import."""
 
-    left: int
+    athlete: Athlete
+    knobs: Any
+    library: Any
+    history_max_hr: int | None = None
+    this_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """One workout of a file, assessed and summarised (no records: cheap to pickle)."""
+
+    summary: dict
+    source: str
+    start: float
+    end: float
+    richness: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """``prepare``'s verdict on one file; ``settle`` stores it.
+
+    status: "activity" (store ``workouts``, or refuse with ``reason`` when there are none),
+    "error" / "skipped" (refused and remembered), "failed" (an error line, not remembered).
+    """
+
+    status: str
+    reason: str | None = None
+    serial: int | None = None
+    created: str | None = None
+    workouts: tuple[Assessed, ...] = ()
 
 
 def import_paths(paths: Iterable[str | Path], *, store: Any, athlete: Athlete, knobs: Any, library: Any,
                  history_max_hr: int | None = None, this_year: int | None = None,
                  progress: Progress | None = None) -> Iterator[dict]:
-    """Import every input; yield one summary per workout and one line per skipped/failed input."""
+    """Import every input in this process; yield one summary per workout and one line per skipped/failed input."""
     if history_max_hr is None:
         history_max_hr = store.history_max_hr()
-    ctx = _Context(store, athlete, knobs, library, history_max_hr, this_year)
-    done = 0
-    for path in paths:
-        for name, loader in _inputs(Path(path)):
-            if progress is not None:
-                progress(done, name)
-            done += 1
-            yield from _guarded(ctx, name, loader)
+    job = Job(athlete, knobs, library, history_max_hr, this_year)
+    for done, (name, loader) in enumerate(inputs(paths)):
+        if progress is not None:
+            progress(done, name)
+        for member, body in expand(name, loader):
+            if isinstance(body, dict):
+                yield body
+                continue
+            sha = hashlib.sha256(body).hexdigest()
+            yield from settle(store, member, sha, lambda: prepare(job, member, body, sha))
 
 
 def offer_candidate(results: Iterable[dict], now: float, max_age_s: float, *, store: Any = None) -> int | None:
@@ -75,14 +112,36 @@ def offer_candidate(results: Iterable[dict], now: float, max_age_s: float, *, st
 
 
 # -- inputs -------------------------------------------------------------------------------------
-def _inputs(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
-    """(name, loader) for a path: a file, or a folder's wanted files (recursive, sorted)."""
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p.name))
-        for p in files:
-            yield str(p), _file_loader(p)
-    else:
-        yield str(path), _file_loader(path)
+def inputs(paths: Iterable[str | Path]) -> Iterator[tuple[str, Loader]]:
+    """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted)."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            for p in sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p.name)):
+                yield str(p), _file_loader(p)
+        else:
+            yield str(path), _file_loader(path)
+
+
+def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
+    """(file name, FIT or gzip bytes) for each file of one input, or (name, error line) for a refused one.
+
+    A zip is walked twice: the first walk refuses the whole archive (bomb, depth) before any member
+    is imported and keeps nothing; the second hands out one member at a time (memory: one member).
+    """
+    try:
+        data = loader()
+        if data[:4] != b"PK\x03\x04":
+            yield name, data
+            return
+        for _ in _zip_members(name, data, None, 1):
+            pass
+        for member, body in _zip_members(name, data, None, 1):
+            yield member, report.failure(member, None, "error", body.reason) if isinstance(body, FitImportError) else body
+    except FitImportError as exc:
+        yield name, report.failure(name, None, "error", exc.reason)
+    except Exception as exc:  # the batch goes on whatever one input does
+        log.warning("%s: import failed", name, exc_info=True)
+        yield name, report.failure(name, None, "error", f"{type(exc).__name__}: {exc}")
 
 
 def _wanted(name: str) -> bool:
@@ -90,7 +149,7 @@ def _wanted(name: str) -> bool:
     return not name.startswith(".") and low.endswith(SUFFIXES)
 
 
-def _file_loader(p: Path) -> Callable[[], bytes]:
+def _file_loader(p: Path) -> Loader:
     def load() -> bytes:
         try:
             size = p.stat().st_size
@@ -121,6 +180,13 @@ def _gunzip(name: str, data: bytes) -> bytes:
 def _unsafe(member: str) -> bool:
     parts = PurePosixPath(member.replace("\\", "/")).parts
     return member.startswith(("/", "\\")) or ".." in parts or (len(member) > 1 and member[1] == ":")
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Bytes an archive (with its nested archives) may still expand to."""
+
+    left: int
 
 
 def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> Iterator[tuple[str, Any]]:
@@ -160,123 +226,120 @@ def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> 
             yield member, body
 
 
-# -- one file -----------------------------------------------------------------------------------
-@dataclass(slots=True)
-class _Context:
-    store: Any
-    athlete: Athlete
-    knobs: Any
-    library: Any
-    history_max_hr: int | None
-    this_year: int | None = None
+# -- one file: prepare (CPU, any process) -------------------------------------------------------
+def prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
+    """Decode, build, assess and summarise one FIT (or gzip) file; never raises, never touches the store."""
+    from fitparse.records import DEV_TYPES
 
-
-def _guarded(ctx: _Context, name: str, loader: Callable[[], bytes]) -> Iterator[dict]:
-    """Every input inside its own error boundary: any failure becomes one ``error`` line."""
+    DEV_TYPES.clear()  # fitparse's developer-field registry is global: each file on its own, in any process
+    collecting = gc.isenabled()
+    gc.disable()  # ~100k small dicts per large file and no cycles: the collector only costs time here
     try:
-        data = loader()
-        if data[:4] == b"PK\x03\x04":
-            members = list(_zip_members(name, data, None, 1))  # refuse the whole archive before any import
-            for member, body in members:
-                if isinstance(body, FitImportError):
-                    yield report.failure(member, None, "error", body.reason)
-                else:
-                    yield from _one_guarded(ctx, member, body)
-            return
+        return _prepare(job, name, data, sha)
     except FitImportError as exc:
-        yield report.failure(name, None, "error", exc.reason)
-        return
-    except Exception as exc:  # the batch goes on whatever one input does
+        return Prepared("error", exc.reason)
+    except Exception as exc:  # the batch goes on whatever one file does
         log.warning("%s: import failed", name, exc_info=True)
-        yield report.failure(name, None, "error", f"{type(exc).__name__}: {exc}")
-        return
-    yield from _one_guarded(ctx, name, data)
+        return Prepared("failed", f"{type(exc).__name__}: {exc}")
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _one_guarded(ctx: _Context, name: str, data: bytes) -> Iterator[dict]:
-    sha = hashlib.sha256(data).hexdigest()
-    try:
-        results = _import_one(ctx, name, data, sha)
-    except FitImportError as exc:
-        results = [_refuse(ctx, name, sha, "error", exc.reason, None)]
-    except Exception as exc:  # includes StoreError; the batch goes on
-        log.warning("%s: import failed", name, exc_info=True)
-        results = [report.failure(name, sha, "error", f"{type(exc).__name__}: {exc}")]
-    yield from results
-
-
-def _refuse(ctx: _Context, name: str, sha: str, status: str, reason: str, content: FitContent | None) -> dict:
-    """Remember a refused file (so a second run calls it a duplicate) and describe it."""
-    serial = content.serial if content else None
-    created = report.iso(content.time_created) if content and content.time_created is not None else None
-    with ctx.store.transaction():
-        ctx.store.put_file(sha, name, serial, created, status, reason)
-    return report.failure(name, sha, status, reason)
-
-
-def _import_one(ctx: _Context, name: str, data: bytes, sha: str) -> list[dict]:
-    known = ctx.store.get_file(sha)
-    if known is not None:
-        why = f"already seen as {known.path}" + (f" ({known.status}: {known.error})" if known.error else "")
-        return [report.failure(name, sha, "duplicate", why)]
+def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(name, data)
     decoded = decode_messages(data, name)
     if decoded.error_kind == "bad_crc" or not decoded.messages:
-        return [_refuse(ctx, name, sha, "error", decoded.error or "no FIT messages in file", None)]
+        return Prepared("error", decoded.error or "no FIT messages in file")
     content = workouts_from_messages(decoded.messages, name)
-    if content.kind != "activity":
-        return [_refuse(ctx, name, sha, "skipped", f"not an activity: {content.kind}", content)]
+    del decoded.messages[:]  # the records live on in the Workouts only: halves the peak for large files
     created = report.iso(content.time_created) if content.time_created is not None else None
-    if content.serial is not None and created is not None:
-        same = ctx.store.get_file_by_fit_id(content.serial, created)
-        if same is not None:
-            return [report.failure(name, sha, "duplicate", f"same FIT file_id as {same.path}")]
+    if content.kind != "activity":
+        return Prepared("skipped", f"not an activity: {content.kind}", content.serial, created)
     if not content.workouts:
         why = decoded.error or "activity without sessions or records"
-        return [_refuse(ctx, name, sha, "error", f"no workout in file: {why}", content)]
+        return Prepared("activity", f"no workout in file: {why}", content.serial, created)
     workouts = content.workouts
     if decoded.error:
         workouts = [replace(w, note=f"{decoded.error}: imported the readable part") for w in workouts]
-    return _store_workouts(ctx, name, sha, content, created, workouts)
+    return Prepared("activity", None, content.serial, created, tuple(_assess(job, name, sha, w) for w in workouts))
 
 
-def _store_workouts(ctx: _Context, name: str, sha: str, content: FitContent, created: str | None,
-                    workouts: list[Workout]) -> list[dict]:
-    """Assess and store the file's workouts in one transaction; richer overlapping workouts win."""
+def _assess(job: Job, name: str, sha: str, w: Workout) -> Assessed:
     from cooldownd.core.intensity import assess, describe
     from cooldownd.core.routines import choose
 
+    a = assess(w, job.athlete, job.knobs, history_max_hr=job.history_max_hr, this_year=job.this_year)
+    s = report.summary(w, a, choose(job.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
+    s["headline"] = describe(a, w.sport, w.sub_sport)
+    return Assessed(s, w.source, w.start, w.end, richness(w))
+
+
+# -- one file: settle (the store, the importing process only) -----------------------------------
+def settle(store: Any, name: str, sha: str, prepared: Callable[[], Prepared]) -> list[dict]:
+    """Duplicate checks, then ``prepared()``'s workouts stored in one transaction; one error boundary."""
+    try:
+        known = store.get_file(sha)
+        if known is not None:
+            why = f"already seen as {known.path}" + (f" ({known.status}: {known.error})" if known.error else "")
+            return [report.failure(name, sha, "duplicate", why)]
+        return _commit(store, name, sha, prepared())
+    except Exception as exc:  # includes StoreError; the batch goes on
+        log.warning("%s: import failed", name, exc_info=True)
+        return [report.failure(name, sha, "error", f"{type(exc).__name__}: {exc}")]
+
+
+def _commit(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
+    if p.status == "failed":
+        return [report.failure(name, sha, "error", p.reason)]
+    if p.status != "activity":
+        return [_refuse(store, name, sha, p.status, p.reason, p)]
+    if p.serial is not None and p.created is not None:
+        same = store.get_file_by_fit_id(p.serial, p.created)
+        if same is not None:
+            return [report.failure(name, sha, "duplicate", f"same FIT file_id as {same.path}")]
+    if not p.workouts:
+        return [_refuse(store, name, sha, "error", p.reason, p)]
+    return _store_workouts(store, name, sha, p)
+
+
+def _refuse(store: Any, name: str, sha: str, status: str, reason: str | None, p: Prepared) -> dict:
+    """Remember a refused file (so a second run calls it a duplicate) and describe it."""
+    with store.transaction():
+        store.put_file(sha, name, p.serial, p.created, status, reason)
+    return report.failure(name, sha, status, reason)
+
+
+def _store_workouts(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
+    """Store the file's workouts in one transaction; richer overlapping workouts win."""
     out: list[dict] = []
-    with ctx.store.transaction():
-        for w in workouts:
-            a = assess(w, ctx.athlete, ctx.knobs, history_max_hr=ctx.history_max_hr, this_year=ctx.this_year)
-            s = report.summary(w, a, choose(ctx.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
-            s["headline"] = describe(a, w.sport, w.sub_sport)
-            rich = richness(w)
+    with store.transaction():
+        for w in p.workouts:
+            s = dict(w.summary)
             # sessions of one file never replace each other (a multisport "generic" session may span others)
-            same = [r for r in ctx.store.find_overlapping(w.start, w.end)
+            same = [r for r in store.find_overlapping(w.start, w.end)
                     if r.file_sha256 != sha and _same_workout(w, r.start, r.end)]
-            if any(r.richness >= rich for r in same):
+            if any(r.richness >= w.richness for r in same):
                 keep = max(same, key=lambda r: r.richness)
                 s.update(status="duplicate", error=f"same workout as #{keep.id} ({keep.source}), which is as rich")
                 out.append(s)
                 continue
             for r in same:
                 log.info("%s: replaces workout #%d (%s), a poorer record of the same session", name, r.id, r.source)
-                ctx.store.delete_workout(r.id)
-            s["id"] = ctx.store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=rich,
-                                            file_sha256=sha)
+                store.delete_workout(r.id)
+            s["id"] = store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=w.richness,
+                                        file_sha256=sha)
             for r in same:  # the replaced copy was offered already: never offer the same session twice
                 if r.offered_at is not None or r.outcome is not None:
-                    ctx.store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})
+                    store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})
             out.append(s)
         status = "imported" if any(s["status"] == "imported" for s in out) else "duplicate"
-        ctx.store.put_file(sha, name, content.serial, created, status, None)
+        store.put_file(sha, name, p.serial, p.created, status, None)
     return out
 
 
-def _same_workout(w: Workout, start: float, end: float) -> bool:
+def _same_workout(w: Assessed, start: float, end: float) -> bool:
     overlap = min(w.end, end) - max(w.start, start)
     shorter = max(1.0, min(w.end - w.start, end - start))
     return overlap >= SAME_WORKOUT_OVERLAP * shorter
