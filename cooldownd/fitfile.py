@@ -205,6 +205,7 @@ class _Parts:
     timer: list[tuple[float, str]]  # (time, "start" | "stop")
     profile: dict
     sport: tuple[str, str]
+    swum_laps: list[tuple[float, float]] = field(default_factory=list)  # laps that covered distance
 
     @classmethod
     def collect(cls, messages: Sequence[tuple[str, dict]]) -> _Parts:
@@ -232,7 +233,7 @@ class _Parts:
                 sport = (str(v["sport"]), str(v.get("sub_sport") or "generic"))
         recs.sort(key=lambda r: r.t)
         hr = hr_samples(v for n, v in messages if n == "hr")
-        return cls(recs, hr, rr, sorted(timer), prof, sport)
+        return cls(recs, hr, rr, sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"))
 
     def session_workout(self, sess: dict) -> Workout | None:
         """The workout of one session message."""
@@ -259,10 +260,13 @@ class _Parts:
 
     def _workout(self, sport: tuple[str, str], start: float, end: float, sess: dict) -> Workout:
         recs = [r for r in self.records if start - 1.0 <= r.t <= end + 1.0]
-        if recs and not any(r.hr is not None for r in recs):
-            recs = merge_hr(recs, [(t, b) for t, b in self.hr if start <= t <= end + 1.0])
-        elif not recs:
-            recs = merge_hr([], [(t, b) for t, b in self.hr if start <= t <= end + 1.0])
+        # A strap's stored beats are what the device used where they exist: the records' HR there
+        # (wrist or stale live values) read 5 bpm low on a triathlon swim (sports-lib 6788312639-1).
+        beats = [(t, b) for t, b in self.hr if start <= t <= end + 1.0]
+        if beats:
+            recs = merge_hr(recs, beats)
+        swum = [(a, b) for a, b in self.swum_laps if start - 1.0 <= a <= end]
+        rests = pool_rests(swum, start, end) if sport == ("swimming", "lap_swimming") else []
         pauses = _pauses([(t, k) for t, k in self.timer if start - 1.0 <= t <= end + 1.0], end)
         elapsed = _num(sess.get("total_elapsed_time"))
         elapsed = float(elapsed) if elapsed is not None else max(0.0, end - start)
@@ -274,6 +278,7 @@ class _Parts:
             duration_s=float(timer), elapsed_s=elapsed, records=tuple(recs),
             pauses=tuple(pauses), rr_ms=tuple(ms for t, ms in self.rr if start - 1.0 <= t <= end + 1.0),
             device=device_summary(sess), profile=file_profile(self.profile, sess, sport[0]),
+            beats=tuple(beats), rests=tuple(rests),
         )
 
 
@@ -303,6 +308,31 @@ def _pauses(timer: list[tuple[float, str]], end: float) -> list[tuple[float, flo
                 out.append((stopped, t))
             stopped = None
     return out
+
+
+def swum_laps(laps: Iterable[dict]) -> list[tuple[float, float]]:
+    """(start, start + timer time) of the laps that covered distance."""
+    out = []
+    for v in laps:
+        start, secs = posix(v.get("start_time")), _num(v.get("total_timer_time"))
+        if start is not None and secs and (_num(v.get("total_distance")) or 0) > 0:
+            out.append((start, start + float(secs)))
+    return sorted(out)
+
+
+def pool_rests(swum: list[tuple[float, float]], start: float, end: float) -> list[tuple[float, float]]:
+    """A pool swim's rests: its time outside the laps that covered distance (the timer keeps running).
+
+    Garmin fills a strap's stored beats into the swum laps only (its rest laps keep one live
+    reading, "avg 77, max 77" over 36 s), so those beats are what its averages see."""
+    if not swum:
+        return []
+    out, t = [], start
+    for a, b in swum:
+        if a > t:
+            out.append((t, a))
+        t = max(t, b)
+    return out + ([(t, end)] if end > t else [])
 
 
 def hr_samples(values: Iterable[dict]) -> list[tuple[float, int]]:

@@ -104,6 +104,82 @@ def test_gap_is_not_exercise() -> None:
     assert a.duration_s == 3600 and a.trimp == pytest.approx(banister(150, 60))
 
 
+# ---- avg / max HR as the device shows them ---------------------------------------------------
+
+def test_avg_hr_is_linear_between_smart_recording_points() -> None:
+    a = assess(workout([100, 130], times=[0, 30], end=30), ME)
+    assert a.avg_hr == pytest.approx(115) and a.max_hr == 130  # a hold would say 100
+
+
+@pytest.mark.parametrize("pauses, avg", [
+    ((), (10 * 100 + 60 * 130 + 30 * 160) / 100),  # the 60 s gap ran on the timer: bridged
+    (((10, 70),), (10 * 100 + 30 * 160) / 40),  # a pause is not
+])
+def test_avg_hr_bridges_timer_running_gaps_not_pauses(pauses, avg) -> None:
+    a = assess(workout([100, 100, 160, 160], times=[0, 10, 70, 100], end=100, pauses=pauses), ME)
+    assert a.avg_hr == pytest.approx(avg)
+
+
+def test_avg_hr_holds_until_a_record_without_hr() -> None:
+    a = assess(workout([100, None, 140, 140], times=[0, 10, 20, 30], end=30), ME)
+    assert a.avg_hr == pytest.approx((10 * 100 + 10 * 140) / 20)  # 10-20 s: strap lost, unknown
+
+
+def _beats_workout(rests=()) -> Workout:
+    # 60 s at 100 bpm (one beat a second), then 60 s at 160 (two beats a second... as stored)
+    beats = [(float(t), 100) for t in range(60)] + [(60 + i / 2, 160) for i in range(120)]
+    recs = tuple(Record(float(t), 100 if t < 60 else 160) for t in range(120))
+    return Workout(sport="swimming", sub_sport="lap_swimming", start=0.0, end=120.0, duration_s=120.0,
+                   elapsed_s=120.0, records=recs, beats=tuple(beats), rests=tuple(rests))
+
+
+def test_stored_beats_are_averaged_per_beat_outside_rests() -> None:
+    assert assess(_beats_workout(), ME).avg_hr == pytest.approx((60 * 100 + 120 * 160) / 180)  # 140, not 130
+    assert assess(_beats_workout([(0, 30)]), ME).avg_hr == pytest.approx((30 * 100 + 120 * 160) / 150)
+
+
+def test_sparse_beats_leave_the_average_to_the_records() -> None:
+    w = _beats_workout()
+    few = Workout(**{**{f: getattr(w, f) for f in ("sport", "sub_sport", "start", "end", "duration_s",
+                                                   "elapsed_s", "records")}, "beats": w.beats[:30]})
+    assert assess(few, ME).avg_hr == pytest.approx(130, abs=0.3)  # 30 s of beats: < half the session
+
+
+@pytest.mark.parametrize("device_max, shown", [(None, 150), (175, 175), (140, 150)])
+def test_max_hr_is_raised_to_the_devices_own(device_max, shown) -> None:
+    a = assess(workout([140, 150, 145], times=[0, 4, 8], device=DeviceSummary(max_hr=device_max)), ME)
+    assert a.max_hr == shown
+
+
+def test_no_hr_means_no_avg_or_max_even_with_a_device_max() -> None:
+    a = assess(workout(power=[200] * 60, sport="cycling", device=DeviceSummary(max_hr=170)), ME)
+    assert a.avg_hr is None and a.max_hr is None
+
+
+@pytest.mark.parametrize("swum, rests", [
+    ([(10, 20), (30, 40)], [(0, 10), (20, 30), (40, 50)]),
+    ([(0, 25), (20, 50)], []),  # overlapping laps leave no rest
+    ([], []),  # no laps: nothing known to be rest
+])
+def test_pool_rests_are_the_time_outside_swum_laps(swum, rests) -> None:
+    from cooldownd.fitfile import pool_rests
+
+    assert pool_rests(swum, 0.0, 50.0) == rests
+
+
+@given(st.lists(st.tuples(st.integers(1, 20), st.one_of(st.none(), st.integers(40, 200))), min_size=1, max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_avg_hr_lies_between_the_readings(steps) -> None:
+    times = [sum(dt for dt, _ in steps[:i]) for i in range(len(steps))]
+    hrs = [h for _, h in steps]
+    a = assess(workout(hrs, times=times, end=times[-1] + 1), ME)
+    seen = [h for h in hrs if h is not None]
+    if not seen:
+        assert a.avg_hr is None
+    else:
+        assert min(seen) - 1e-9 <= a.avg_hr <= max(seen) + 1e-9 and a.max_hr == max(seen)
+
+
 def test_rmssd_filters_non_normal_intervals() -> None:
     rr = [800, 810] * 50
     assert assess(workout([120] * 60, rr=rr), ME).rmssd_ms == pytest.approx(10)

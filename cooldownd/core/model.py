@@ -90,6 +90,10 @@ class Workout:
     source: str = "fit"  # fit | ble | demo
     hrr60: int | None = None
     note: str | None = None  # e.g. "truncated file: imported the readable part"
+    # Every beat a strap stored (FIT ``hr`` messages: HRM-Swim/Tri), (time, bpm); devices average these per beat.
+    beats: tuple[tuple[float, int], ...] = ()
+    # Timer-running intervals the device counts as rest (pool-swim laps without distance).
+    rests: tuple[tuple[float, float], ...] = ()
 
 
 class Level(enum.Enum):
