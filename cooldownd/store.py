@@ -123,7 +123,11 @@ class Store:
                 conn.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
             elif version > SCHEMA_VERSION:
                 raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd")
-            conn.execute("PRAGMA quick_check").fetchone()
+            # quick_check reports damage as rows, not exceptions: a valid header over broken pages
+            # would open fine and fail on every later query.
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed ({check.splitlines()[0]})")
         except BaseException:
             conn.close()
             raise
@@ -162,6 +166,10 @@ class Store:
             return self._conn.execute(sql, args)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+            raise StoreError(f"{self.path}: the database is corrupt ({exc}); restart cooldownd to move it aside") from exc
 
     # -- files ---------------------------------------------------------------------------------
     def get_file(self, sha256: str) -> FileRow | None:
