@@ -2,7 +2,7 @@
 
 One subprocess imports a folder of N mutated files (tests/fuzzing.py, fixed seeds); every
 input must give its lines (exactly one unless it held several workouts), no traceback, and
-the child's peak RSS (wait4) must stay under 200 MB. Per-case time is measured in-process
+the child's peak RSS (VmHWM, see MEASURED) must stay under 200 MB. Per-case time is measured in-process
 with importer.import_paths on a sample (the largest cases plus a spread). CI: 500 cases;
 `pytest -m slow tests/test_fuzz.py -s` runs 10,000 and prints the figures.
 """
@@ -10,6 +10,7 @@ with importer.import_paths on a sample (the largest cases plus a spread). CI: 50
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import os
 import subprocess
@@ -38,9 +39,27 @@ def _strict(token: str) -> float:
     raise ValueError(f"non-JSON number {token} in output")
 
 
+# `python -m cooldownd` that, on exit, writes its peak RSS to argv[1]: VmHWM of its own memory map, and the
+# rusage peak of the worker processes it waited for. The child's own ru_maxrss (wait4 / RUSAGE_CHILDREN) is
+# no use: Linux carries the forking parent's high-water mark across fork+exec, so it reports pytest's size.
+MEASURED = """
+import atexit, resource, runpy, sys
+out = sys.argv.pop(1)
+def peak():
+    own = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    open(out, "w").write(f"{own} {workers}")
+atexit.register(peak)
+sys.argv[0] = "cooldownd"
+runpy.run_module("cooldownd", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_import(folder: Path, env: dict[str, str] | None = None) -> tuple[list[dict], str, int, int, float]:
     """One `cooldownd import --json --no-notify folder`: (rows, stderr, exit code, peak RSS KB, slowest line gap)."""
-    proc = subprocess.Popen([sys.executable, "-m", "cooldownd", "import", "--json", "--no-notify", str(folder)],
+    peak_file = folder.with_name(folder.name + ".peak")
+    proc = subprocess.Popen([sys.executable, "-c", MEASURED, str(peak_file), "import", "--json", "--no-notify",
+                             str(folder)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or dict(os.environ))
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()))  # type: ignore[union-attr]
@@ -52,10 +71,10 @@ def run_import(folder: Path, env: dict[str, str] | None = None) -> tuple[list[di
         gaps.append(now - last)
         last = now
         rows.append(json.loads(line, parse_constant=_strict))
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
     reader.join()
-    return rows, errors[0], proc.returncode, usage.ru_maxrss, max(gaps)
+    own, workers = map(int, peak_file.read_text().split())
+    return rows, errors[0], proc.returncode, max(own, workers), max(gaps)
 
 
 def check_rows(written: dict[str, fuzzing.Case], rows: list[dict], stderr: str, code: int) -> collections.Counter:
@@ -108,10 +127,10 @@ def fuzz(tmp_path: Path, n: int, batch: int, seed: int) -> dict:
     counts: collections.Counter = collections.Counter()
     kinds: collections.Counter = collections.Counter()
     peak_kb, slowest_gap, timed = 0, 0.0, []
-    all_cases = list(fuzzing.cases(n, seed=seed))
+    all_cases = fuzzing.cases(n, seed=seed)  # a generator: only one batch in memory
     for start in range(0, n, batch):
         folder = tmp_path / f"batch{start:05d}"
-        written = fuzzing.write_cases(folder, all_cases[start:start + batch])
+        written = fuzzing.write_cases(folder, itertools.islice(all_cases, batch))
         rows, stderr, code, rss, gap = run_import(folder)
         counts += check_rows(written, rows, stderr, code)
         kinds.update(c.kind.split("+")[0] for c in written.values())
@@ -119,6 +138,7 @@ def fuzz(tmp_path: Path, n: int, batch: int, seed: int) -> dict:
         timed += time_in_process(sample(written, 20, 10), tmp_path / f"timing{start}.db")
         for p in written:
             Path(p).unlink()
+        del written
     timed.sort(reverse=True)
     return {"cases": n, "lines": dict(counts), "kinds": dict(kinds), "peak_rss_mb": round(peak_kb / 1024, 1),
             "timed_in_process": len(timed), "slowest_s": round(timed[0][0], 3),
