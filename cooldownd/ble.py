@@ -220,15 +220,18 @@ class HrLink:
             on_event(Disconnected(connected.address, reason))
 
     async def _find(self) -> tuple[Any, str | None]:
-        """Scan until a wanted heart-rate device advertises; raise StrapNotFound after scan_s."""
+        """A wanted strap BlueZ is connected to, else scan until one advertises; StrapNotFound after scan_s."""
         from bleak import BleakScanner
 
-        scanner = BleakScanner(service_uuids=[HR_SERVICE], bluez=self._bluez)
-        async with asyncio.timeout(self.call_timeout_s):
-            await scanner.start()
+        held = await self._held()
         if self._state[0] == "unavailable":
             log.info("Bluetooth: available again")
             self._state = ("available",)
+        if held is not None:
+            return held
+        scanner = BleakScanner(service_uuids=[HR_SERVICE], bluez=self._bluez)
+        async with asyncio.timeout(self.call_timeout_s):
+            await scanner.start()
         try:
             async with asyncio.timeout(self.scan_s), aclosing(scanner.advertisement_data()) as seen:
                 async for dev, adv in seen:
@@ -245,6 +248,23 @@ class HrLink:
             except Exception as exc:  # the adapter may be gone: nothing left to stop
                 log.debug("Bluetooth: stopping the scan failed: %s", exc)
         raise AssertionError("unreachable: advertisement_data() never ends")
+
+    async def _held(self) -> tuple[Any, str | None] | None:
+        """A wanted strap already connected in BlueZ, or None.
+
+        BlueZ keeps a link when its client dies (kill -9, crash; bleak's client.py says so too),
+        and a connected strap does not advertise: a restarted daemon must take that link over.
+        """
+        from bleak import BleakAdapter
+
+        async with asyncio.timeout(self.call_timeout_s):
+            adapter = await BleakAdapter.get(bluez=self._bluez)
+            devices = await adapter.get_connected_devices([HR_SERVICE])
+        for dev in devices:
+            if self._wanted(dev.address, dev.name):
+                log.info("%s: already connected in BlueZ (left by an earlier run?); taking the link over", dev.address)
+                return dev, dev.name
+        return None
 
     def _wanted(self, address: str, name: str | None) -> bool:
         targets = self.targets

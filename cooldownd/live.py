@@ -83,7 +83,8 @@ class LiveSession:
         now = self.clock()
         detector, events = Detector.replay(knobs, [(r[0], _sample(r)) for r in rows], now)
         log.info("journal: resuming a live session of %d samples (%s)", len(rows), detector.state.value)
-        await self._handle(events, detector)
+        # The dead daemon already announced this workout: replay its end (if any), not its start.
+        await self._handle([e for e in events if not isinstance(e, WorkoutStarted)], detector)
         return detector
 
     async def _loop(self, detector: Detector, queue: asyncio.Queue[Any]) -> None:
