@@ -124,6 +124,8 @@ def file_kind(file_type: object, has_activity_data: bool) -> str:
     """The words for a file_id.type ("activity", "settings file", ...)."""
     if file_type is None:
         return "activity" if has_activity_data else "unknown file"
+    if isinstance(file_type, int):  # a value the FIT profile does not name (or a damaged byte)
+        return f"file of unknown type {file_type}"
     name = str(file_type)
     return _KINDS.get(name, f"{name.replace('_', ' ')} file")
 
@@ -140,11 +142,15 @@ def workouts_from_messages(messages: Sequence[tuple[str, dict]], source: str) ->
     if kind != "activity":
         return content
     parts = _Parts.collect(messages)
+    seen: set[tuple] = set()
     for sess in sessions:
         if sess.get("sport") == "transition":
             continue
         wk = parts.session_workout(sess)
-        if wk is not None:
+        # A chained file can hold the same session twice (a device re-writing its activity): one workout.
+        key = None if wk is None else (wk.sport, wk.sub_sport, wk.start, wk.end, wk.duration_s)
+        if wk is not None and key not in seen:
+            seen.add(key)
             content.workouts.append(wk)
     if not sessions:
         wk = parts.sessionless_workout()

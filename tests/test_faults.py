@@ -402,12 +402,12 @@ def test_full_disk_import_logs_no_traceback(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         cfg = tmp_path / "config.toml"
         cfg.write_text(f"[store]\npath = \"{mnt / 'state' / 'c.db'}\"\n")
-        (tmp_path / "a.fit").write_bytes(rides(1)[0])
-        assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "a.fit")).returncode == 0
-        _fill(mnt, 0)
-        (tmp_path / "b.fit").write_bytes(rides(2)[1])
-        result = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path / "b.fit"))
-        assert result.returncode == 1 and rows(result)[0]["status"] == "error"
+        for i, data in enumerate(rides(20)):
+            (tmp_path / f"{i:02d}.fit").write_bytes(data)
+        assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "00.fit")).returncode == 0
+        _fill(mnt, 48 * 1024)  # the database opens, then the writes fail
+        result = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path))
+        assert result.returncode == 1 and any(r["status"] == "error" and "full" in r["error"] for r in rows(result))
         no_traceback(result)
 
 
@@ -631,3 +631,27 @@ def test_markup_escaping_keeps_every_string_and_no_tag(text: str) -> None:
     assert "<" not in safe and ">" not in safe
     assert html.unescape(safe) == text
     assert all(safe[i:].startswith(("&amp;", "&lt;", "&gt;")) for i, c in enumerate(safe) if c == "&")
+
+
+@pytest.mark.xfail(strict=True, reason="importer._import_one: the FIT file_id check (serial + time created) calls the "
+                                       "complete file a duplicate of its earlier truncated copy, so the full workout "
+                                       "is never stored (importer.py is being restructured by helper P)")
+def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> None:
+    """A half-copied file imported first (its readable part) must not hide the complete file."""
+    full = fitgen.ride(minutes=20)
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "ride.fit").write_bytes(full[: len(full) // 2])
+    (tmp_path / "ride.fit").write_bytes(full)
+    settings = load(None)[0]
+    store = Store.open(tmp_path / "s.db")
+    kw = dict(store=store, athlete=athlete_of(settings), knobs=intensity_knobs(settings.intensity),
+              library=load_library(settings.routines.file))
+    try:
+        (part,) = importer.import_paths([tmp_path / "half" / "ride.fit"], **kw)
+        assert part["status"] == "imported" and part["note"]
+        (whole,) = importer.import_paths([tmp_path / "ride.fit"], **kw)
+        assert whole["status"] == "imported" and whole["duration_s"] == 1200 and whole["sport"] == "cycling"
+        (kept,) = store.workouts()
+        assert kept.summary["duration_s"] == 1200
+    finally:
+        store.close()

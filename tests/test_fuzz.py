@@ -203,3 +203,23 @@ def test_growing_file_gives_one_line_per_attempt(tmp_path: Path) -> None:
     assert {r["status"] for r in attempts} <= set(STATUSES)
     assert all(r["error"] is None or "\n" not in r["error"] for r in attempts)
     assert len({r["sha256"] for r in attempts}) > 1, "the file never changed between attempts"
+
+
+# -- what the fuzzing found in fitfile.py ------------------------------------------------------------------
+def test_chained_copy_of_one_activity_is_one_workout() -> None:
+    from cooldownd.fitfile import decode_messages, workouts_from_messages
+
+    ride = fitgen.ride(minutes=5)
+    decoded = decode_messages(fitgen.chain(ride, ride), "twice.fit")
+    assert decoded.error is None and sum(1 for n, _ in decoded.messages if n == "session") == 2
+    (workout,) = workouts_from_messages(decoded.messages, "twice.fit").workouts
+    assert workout.sport == "cycling" and workout.duration_s == 300
+
+
+def test_file_type_the_profile_does_not_name_reads_as_unknown() -> None:
+    from cooldownd.fitfile import decode_messages, workouts_from_messages
+
+    w = fitgen.FitWriter()
+    w.write("file_id", type=132, manufacturer=255, product=1, serial_number=1, time_created=fitgen.START)
+    content = workouts_from_messages(decode_messages(w.to_bytes(), "odd.fit").messages, "odd.fit")
+    assert content.kind == "file of unknown type 132"
