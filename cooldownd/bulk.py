@@ -148,7 +148,7 @@ class _Pool:
         while self.executor is not None:
             try:
                 return self.executor.submit(_work, name, data, sha)
-            except BrokenProcessPool:
+            except (BrokenProcessPool, OSError):  # OSError: its wake-up pipe closed under it as it broke
                 self._replace()
         done: Future = Future()
         done.set_result((importer.Prepared("failed", f"not decoded: worker processes died {self.deaths} times; "
