@@ -68,6 +68,7 @@ class Prepared:
 
     status: "activity" (store ``workouts``, or refuse with ``reason`` when there are none),
     "error" / "skipped" (refused and remembered), "failed" (an error line, not remembered).
+    ``partial``: why only part of the file was read (a truncated copy), remembered with the file.
     """
 
     status: str
@@ -75,6 +76,7 @@ class Prepared:
     serial: int | None = None
     created: str | None = None
     workouts: tuple[Assessed, ...] = ()
+    partial: str | None = None
 
 
 def import_paths(paths: Iterable[str | Path], *, store: Any, athlete: Athlete, knobs: Any, library: Any,
@@ -260,10 +262,12 @@ def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
     if not content.workouts:
         why = decoded.error or "activity without sessions or records"
         return Prepared("activity", f"no workout in file: {why}", content.serial, created)
-    workouts = content.workouts
+    workouts, partial = content.workouts, None
     if decoded.error:
-        workouts = [replace(w, note=f"{decoded.error}: imported the readable part") for w in workouts]
-    return Prepared("activity", None, content.serial, created, tuple(_assess(job, name, sha, w) for w in workouts))
+        partial = f"{decoded.error}: imported the readable part"
+        workouts = [replace(w, note=partial) for w in workouts]
+    return Prepared("activity", None, content.serial, created, tuple(_assess(job, name, sha, w) for w in workouts),
+                    partial)
 
 
 def _assess(job: Job, name: str, sha: str, w: Workout) -> Assessed:
@@ -297,7 +301,7 @@ def _commit(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
         return [_refuse(store, name, sha, p.status, p.reason, p)]
     if p.serial is not None and p.created is not None:
         same = store.get_file_by_fit_id(p.serial, p.created)
-        if same is not None:
+        if same is not None and not same.error:  # after a truncated copy, the overlap rule keeps the richer
             return [report.failure(name, sha, "duplicate", f"same FIT file_id as {same.path}")]
     if not p.workouts:
         return [_refuse(store, name, sha, "error", p.reason, p)]
@@ -335,7 +339,7 @@ def _store_workouts(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
                     store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})
             out.append(s)
         status = "imported" if any(s["status"] == "imported" for s in out) else "duplicate"
-        store.put_file(sha, name, p.serial, p.created, status, None)
+        store.put_file(sha, name, p.serial, p.created, status, p.partial)
     return out
 
 
