@@ -97,17 +97,17 @@ def check_rows(written: dict[str, fuzzing.Case], rows: list[dict], stderr: str, 
 
 
 def time_in_process(paths: list[str], db: Path) -> list[tuple[float, str]]:
-    """Seconds per input through importer.import_paths (fresh store), slowest first."""
+    """CPU seconds per input through importer.import_paths (fresh store), slowest first."""
     settings = load(None)[0]
     store = Store.open(db)
     library = load_library(settings.routines.file)
     out = []
     try:
         for p in paths:
-            t0 = time.perf_counter()
+            t0 = time.process_time()  # CPU seconds: wall time on a shared 2-core CI box measures the neighbours
             results = list(importer.import_paths([p], store=store, athlete=athlete_of(settings),
                                                  knobs=intensity_knobs(settings.intensity), library=library))
-            out.append((time.perf_counter() - t0, p))
+            out.append((time.process_time() - t0, p))
             assert results, p
     finally:
         store.close()
@@ -141,7 +141,7 @@ def fuzz(tmp_path: Path, n: int, batch: int, seed: int) -> dict:
         del written
     timed.sort(reverse=True)
     return {"cases": n, "lines": dict(counts), "kinds": dict(kinds), "peak_rss_mb": round(peak_kb / 1024, 1),
-            "timed_in_process": len(timed), "slowest_s": round(timed[0][0], 3),
+            "timed_in_process": len(timed), "slowest_cpu_s": round(timed[0][0], 3),
             "slowest_case": Path(timed[0][1]).name, "slowest_line_gap_s": round(slowest_gap, 3),
             "bases": len(fuzzing.all_bases())}
 
@@ -149,7 +149,7 @@ def fuzz(tmp_path: Path, n: int, batch: int, seed: int) -> dict:
 def _assert_figures(fig: dict) -> None:
     print("\nfuzz figures:", json.dumps(fig))
     assert fig["peak_rss_mb"] * 1024 < RSS_LIMIT_KB, fig
-    assert fig["slowest_s"] < CASE_LIMIT_S, fig
+    assert fig["slowest_cpu_s"] < CASE_LIMIT_S and fig["slowest_line_gap_s"] < 2 * CASE_LIMIT_S, fig
     assert fig["lines"].get("error", 0) and fig["lines"].get("imported", 0), "the mix lost its spread"
 
 
