@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cooldownd import settings as cfg
-from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.errors import ConfigError, CooldownError, StoreError
 from cooldownd.store import AsyncStore, Store
 from cooldownd.systemd import SdNotify
 
@@ -47,8 +47,12 @@ def status_path(settings: cfg.Settings) -> Path:
 def acquire_lock(settings: cfg.Settings) -> int:
     """Take the single-instance lock; raise CooldownError naming the running pid when held."""
     path = lock_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}; check the state folder's "
+                         "permissions or set [store] path") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -56,8 +60,12 @@ def acquire_lock(settings: cfg.Settings) -> int:
         os.close(fd)
         raise CooldownError(f"another cooldownd is already running (pid {other}) for {settings.store_path()}; "
                             "stop it first (systemctl --user stop cooldownd)") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"{path}: cannot write the lock file: {exc.strerror}; free some disk space") from exc
     return fd
 
 
@@ -271,7 +279,9 @@ class Daemon:
         path = status_path(self.settings)
         tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(data))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps(data))
             os.replace(tmp, path)
         except OSError as exc:
             log.debug("%s: cannot write status: %s", path, exc)

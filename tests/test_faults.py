@@ -293,9 +293,7 @@ def test_kill_9_mid_bulk_import_loses_nothing_and_a_rerun_finishes(tmp_path: Pat
 # -- store faults ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("args", [
     pytest.param(("import", "--json", "--no-notify", "ride.fit"), id="import"),
-    pytest.param(("run",), id="daemon", marks=pytest.mark.xfail(strict=True, reason=(
-        "app.acquire_lock: os.open of daemon.lock raises a bare PermissionError before Store.open, so "
-        "`cooldownd run` says 'internal error: PermissionError' instead of one StoreError line"))),
+    pytest.param(("run",), id="daemon"),
 ])
 def test_read_only_state_folder_is_one_line_at_start(args: tuple[str, ...]) -> None:
     if not ROOT:
@@ -411,8 +409,6 @@ def test_full_disk_import_logs_no_traceback(tmp_path: Path) -> None:
         no_traceback(result)
 
 
-@pytest.mark.xfail(strict=True, reason="app.acquire_lock: os.pwrite of the pid raises a bare OSError (ENOSPC), so "
-                                       "`cooldownd run` says 'internal error: OSError' instead of one line with a fix")
 def test_daemon_on_a_full_disk_is_one_line_at_start(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         cfg = tmp_path / "config.toml"
@@ -423,7 +419,7 @@ def test_daemon_on_a_full_disk_is_one_line_at_start(tmp_path: Path) -> None:
         assert result.returncode == 1
         no_traceback(result)
         lines = [line for line in result.stderr.strip().splitlines() if line.startswith("cooldownd:")]
-        assert len(lines) == 1 and "c.db" in lines[0] and "space" in lines[0], result.stderr
+        assert len(lines) == 1 and str(mnt / "state") in lines[0] and "space" in lines[0], result.stderr
 
 
 def _corrupt_pages(db: Path) -> bytes:
@@ -608,9 +604,7 @@ STORE_FILES = ("cooldownd.db", "cooldownd.db-wal", "cooldownd.db-shm", "daemon.l
 
 @pytest.mark.parametrize("check", [
     pytest.param("sockets-and-store", id="af-unix-only"),
-    pytest.param("every-state-file", id="state-files", marks=pytest.mark.xfail(strict=True, reason=(
-        "app.Daemon.update_status writes status.json with the process umask (0644 under 022); the 0700 folder "
-        "keeps others out, but the rule is 0600 for every state file"))),
+    pytest.param("every-state-file", id="state-files"),
 ])
 def test_running_daemon_opens_only_unix_sockets_and_keeps_state_private(tmp_path: Path, home: Path,
                                                                         check: str) -> None:
