@@ -138,7 +138,8 @@ def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
         for _ in _zip_members(name, data, None, 1):
             pass
         for member, body in _zip_members(name, data, None, 1):
-            yield member, report.failure(member, None, "error", body.reason) if isinstance(body, FitImportError) else body
+            refused = isinstance(body, FitImportError)
+            yield member, report.failure(member, None, "error", body.reason) if refused else body
     except FitImportError as exc:
         yield name, report.failure(name, None, "error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one input does

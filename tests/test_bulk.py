@@ -118,21 +118,21 @@ def test_two_jobs_give_the_single_process_lines_in_input_order(folder, library, 
     assert two == one  # every key, ids included, byte for byte as JSON
     assert json.dumps(two) == json.dumps(one)
     # the mix really is a mix: each kind of outcome is there
-    by = {(Path(r["file"].split("!")[0]).name, r["file"].rpartition("!")[2], r["sport"]): r for r in one}
-    status = {k: (r["status"], (r["error"] or "")[:30]) for k, r in by.items()}
-    assert status[("a_long_ride.fit", str(folder / "a_long_ride.fit"), "cycling")][0] == "imported"
+    def line(name: str) -> dict:
+        return next(r for r in one if r["file"].endswith(name))
+
+    assert (line("a_long_ride.fit")["status"], line("a_long_ride.fit")["sport"]) == ("imported", "cycling")
     assert [r["sport"] for r in one if r["file"].endswith("c_multisport.fit")] == ["swimming", "cycling", "running"]
-    assert "truncated" in next(r["note"] for r in one if r["file"].endswith("d_cut.fit"))
-    assert next(r for r in one if r["file"].endswith("e_bad_crc.fit"))["error"].startswith("bad CRC")
-    assert next(r for r in one if r["file"].endswith("f_settings.fit"))["status"] == "skipped"
+    assert "truncated" in line("d_cut.fit")["note"]
+    assert line("e_bad_crc.fit")["error"].startswith("bad CRC")
+    assert line("f_settings.fit")["status"] == "skipped"
     zip_lines = [(r["file"].split("!", 1)[1], r["status"]) for r in one if "g_export.zip!" in r["file"]]
     assert zip_lines == [("../evil.fit", "error"), ("inner.zip!deep/run.fit", "imported"), ("ride.fit", "imported")]
-    copy = next(r for r in one if r["file"].endswith("h_copy_of_run.fit"))
-    assert copy["status"] == "duplicate" and copy["error"].startswith("already seen as") and "b_run.fit" in copy["error"]
-    renamed = next(r for r in one if r["file"].endswith("i_renamed.fit"))
-    assert renamed["status"] == "duplicate" and "file_id" in renamed["error"]
-    assert next(r for r in one if r["file"].endswith("j_empty.fit"))["error"] == "empty file"
-    assert next(r for r in one if r["file"].endswith("k_swim.fit.gz"))["avg_hr"] is not None
+    copy = line("h_copy_of_run.fit")
+    assert copy["status"] == "duplicate" and copy["error"] == f"already seen as {folder / 'b_run.fit'}"
+    assert line("i_renamed.fit")["status"] == "duplicate" and "file_id" in line("i_renamed.fit")["error"]
+    assert line("j_empty.fit")["error"] == "empty file"
+    assert line("k_swim.fit.gz")["avg_hr"] is not None
     # input order: lines follow the sorted folder listing, whatever finished first
     order = [Path(r["file"].split("!")[0]).name for r in two]
     assert order == sorted(order) and len(set(order)) == 13
@@ -236,7 +236,8 @@ def test_cli_two_jobs_offers_only_the_newest_recent_workout(tmp_path: Path) -> N
         '[exercises.cat]\ntitle = "The cat"\ntext = "Arch, then round your back."\nhold = 5\n'
         '[routines.any]\nlight = ["cat"]\nmoderate = ["cat"]\nhard = ["cat"]\nvery_hard = ["cat"]\n')
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[notify]\nbackend = "console"\ntransition = 0\n[routines]\nfile = "{tmp_path / "routines.toml"}"\n')
+    routines = tmp_path / "routines.toml"
+    cfg.write_text(f'[notify]\nbackend = "console"\ntransition = 0\n[routines]\nfile = "{routines}"\n')
     now = time.time()
     rides = tmp_path / "rides"
     rides.mkdir()
