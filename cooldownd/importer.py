@@ -14,6 +14,7 @@ import gc
 import hashlib
 import io
 import logging
+import os
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -118,10 +119,39 @@ def inputs(paths: Iterable[str | Path]) -> Iterator[tuple[str, Loader]]:
     """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted)."""
     for path in map(Path, paths):
         if path.is_dir():
-            for p in sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p.name)):
-                yield str(p), _file_loader(p)
+            yield from _folder(path)
         else:
             yield str(path), _file_loader(path)
+
+
+def _folder(top: Path) -> list[tuple[str, Loader]]:
+    """A folder's wanted files, and an input that fails for each sub-folder that cannot be read."""
+    found: list[tuple[Path, Loader]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or top)
+        found.append((where, _failing(str(where), f"cannot read folder ({exc.strerror or exc})")))
+
+    for root, dirs, files in os.walk(top, onerror=unreadable, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError as exc:  # gone or locked since it was listed
+            unreadable(exc)
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop: each folder once
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if _wanted(p.name) and p.is_file())
+    return [(str(p), load) for p, load in sorted(found, key=lambda x: x[0])]
+
+
+def _failing(name: str, reason: str) -> Loader:
+    def load() -> bytes:
+        raise FitImportError(name, reason)
+    return load
 
 
 def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
@@ -143,8 +173,7 @@ def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
     except FitImportError as exc:
         yield name, report.failure(name, None, "error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one input does
-        log.warning("%s: import failed", name, exc_info=True)
-        yield name, report.failure(name, None, "error", f"{type(exc).__name__}: {exc}")
+        yield name, report.failure(name, None, "error", _failed(name, exc))
 
 
 def _wanted(name: str) -> bool:
@@ -242,8 +271,7 @@ def prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
     except FitImportError as exc:
         return Prepared("error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one file does
-        log.warning("%s: import failed", name, exc_info=True)
-        return Prepared("failed", f"{type(exc).__name__}: {exc}")
+        return Prepared("failed", _failed(name, exc))
     finally:
         if collecting:
             gc.enable()
@@ -291,8 +319,14 @@ def settle(store: Any, name: str, sha: str, prepared: Callable[[], Prepared]) ->
             return [report.failure(name, sha, "duplicate", why)]
         return _commit(store, name, sha, prepared())
     except Exception as exc:  # includes StoreError; the batch goes on
-        log.warning("%s: import failed", name, exc_info=True)
-        return [report.failure(name, sha, "error", f"{type(exc).__name__}: {exc}")]
+        return [report.failure(name, sha, "error", _failed(name, exc))]
+
+
+def _failed(name: str, exc: Exception) -> str:
+    """Log an unexpected failure (one line; the traceback with -v) and word it for the error line."""
+    log.warning("%s: import failed: %s", name, exc)
+    log.debug("%s: traceback", name, exc_info=True)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _commit(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
