@@ -222,8 +222,6 @@ def test_unreadable_file_and_folder_as_nobody() -> None:
         assert result.returncode == 1
 
 
-@pytest.mark.xfail(strict=True, reason="importer: Path.rglob skips an unreadable sub-folder silently; its files "
-                                       "get no line (importer.py is being restructured by helper P)")
 def test_unreadable_sub_folder_is_a_line_too() -> None:
     with world_dir() as d:
         home, inbox = d / "home", d / "in"
@@ -378,7 +376,7 @@ def test_full_disk_fails_inputs_loudly_and_a_rerun_imports_them(tmp_path: Path) 
         assert run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(inbox / "00.fit")).returncode == 0
         filler = _fill(mnt, 48 * 1024)
         full = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(inbox), timeout=120)
-        assert "internal error" not in full.stderr  # tracebacks: see the xfail test below
+        assert "internal error" not in full.stderr  # tracebacks: see the test below
         got = rows(full)
         assert len(got) == n, full.stdout
         failed = [r for r in got if r["status"] == "error"]
@@ -394,8 +392,6 @@ def test_full_disk_fails_inputs_loudly_and_a_rerun_imports_them(tmp_path: Path) 
         assert _db_state(mnt / "state" / "c.db")[:2] == (n, n)
 
 
-@pytest.mark.xfail(strict=True, reason="importer._one_guarded logs StoreError with exc_info=True: a traceback per "
-                                       "input on stderr (importer.py is being restructured by helper P)")
 def test_full_disk_import_logs_no_traceback(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         cfg = tmp_path / "config.toml"
