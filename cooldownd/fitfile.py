@@ -288,18 +288,29 @@ class _Parts:
         )
 
 
+_UNIX = dt.datetime(1970, 1, 1)
+_NUMBERS = frozenset({int, float})  # type() test: bool (a subclass of int) is not a number here
+
+
 def _record(v: dict) -> Record | None:
-    t = posix(v.get("timestamp"))
-    if t is None:
-        return None
-    speed = _num(v.get("enhanced_speed"))
-    if speed is None:
-        speed = _num(v.get("speed"))
-    power, cad = _num(v.get("power")), _num(v.get("cadence"))
-    dist = _num(v.get("distance"))
-    return Record(t, _bpm(v.get("heart_rate")), None if power is None else int(power),
-                  None if cad is None else int(cad), None if speed is None else float(speed),
-                  None if dist is None else float(dist))
+    """One ``record`` message as a Record; the hot loop of an import, so checks are inlined."""
+    t = v.get("timestamp")
+    if type(t) is dt.datetime and t.tzinfo is None:  # fitparse's usual naive UTC
+        t = (t - _UNIX).total_seconds()
+    else:
+        t = posix(t)
+        if t is None:
+            return None
+    speed = v.get("enhanced_speed")
+    if type(speed) not in _NUMBERS:
+        speed = v.get("speed")
+    hr, power, cad, dist = v.get("heart_rate"), v.get("power"), v.get("cadence"), v.get("distance")
+    return Record(t,
+                  int(hr) if type(hr) in _NUMBERS and 20 <= hr <= 250 else None,
+                  int(power) if type(power) in _NUMBERS else None,
+                  int(cad) if type(cad) in _NUMBERS else None,
+                  float(speed) if type(speed) in _NUMBERS else None,
+                  float(dist) if type(dist) in _NUMBERS else None)
 
 
 def _pauses(timer: list[tuple[float, str]], end: float) -> list[tuple[float, float]]:
