@@ -92,9 +92,9 @@ _HEADER = struct.Struct("<2BHI4s").unpack_from
 class _Reader:
     """One pass over ``data``, mirroring fitparse's FitFile read by read."""
 
-    def __init__(self, data: bytes, wanted: frozenset[str]) -> None:
+    def __init__(self, data: bytes, wanted: frozenset[str], sink: list | None = None) -> None:
         self.data, self.n, self.wanted = data, len(data), wanted
-        self.messages: list[tuple[str, dict]] = []
+        self.messages: list[tuple[str, dict]] = [] if sink is None else sink
         self.read_any = False
 
     def need(self, pos: int, size: int) -> None:
@@ -299,14 +299,16 @@ def _snapshot() -> dict:
     return {k: {**v, "fields": dict(v["fields"])} for k, v in DEV_TYPES.items()}
 
 
-def decode(data: bytes, wanted: frozenset[str]) -> FastDecoded:
+def decode(data: bytes, wanted: frozenset[str], sink: list | None = None) -> FastDecoded:
     """Decode ``data`` like fitparse's FitFile(data).get_messages(), keeping ``wanted`` names.
 
     Raises fitparse's FitHeaderError / FitEOFError / FitCRCError where ``FitFile(data)`` itself
     would (a bad first header), and ``Unsupported`` for input fastfit does not mirror.
+    ``sink``: a list (subclass) that receives the messages as they are decoded, e.g. to convert
+    each one at once instead of holding every message dict of a large file.
     """
     before = _snapshot()
-    reader = _Reader(data, wanted)
+    reader = _Reader(data, wanted, sink)
     error: FitParseError | None = None
     try:
         reader.run()
@@ -328,15 +330,15 @@ def _restore(before: dict) -> None:
     DEV_TYPES.update(before)
 
 
-def decode_messages(data: bytes, source: str):
-    """Drop-in for ``fitfile.decode_messages``: fastfit, or fitparse when fastfit can't."""
+def decode_messages(data: bytes, source: str, sink: list | None = None):
+    """Drop-in for ``fitfile.decode_with_fitparse``: fastfit, or fitparse when fastfit can't."""
     from cooldownd import fitfile
     from cooldownd.errors import FitImportError
 
     if not data:
         return fitfile.decode_with_fitparse(data, source)
     try:
-        fast = decode(data, fitfile.WANTED)
+        fast = decode(data, fitfile.WANTED, sink)
     except Unsupported as exc:
         log.debug("%s: fast decoder can't read it (%s); using fitparse", source, exc)
         return fitfile.decode_with_fitparse(data, source)

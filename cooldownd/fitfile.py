@@ -54,10 +54,29 @@ class FitContent:
 
 
 def decode_messages(data: bytes, source: str) -> Decoded:
-    """Decode ``data`` with the fast decoder, or fitparse where it cannot (same values by contract)."""
+    """Decode ``data`` with the fast decoder, or fitparse where it cannot (same values by contract).
+
+    ``record`` messages arrive already converted to ``Record`` (see ``_Compact``); the rest as
+    fitparse's value dicts. ``workouts_from_messages`` takes either form.
+    """
     from cooldownd import fastfit
 
-    return fastfit.decode_messages(data, source)
+    return fastfit.decode_messages(data, source, sink=_Compact())
+
+
+class _Compact(list):
+    """A message list that turns each ``record`` into a Record as it is decoded.
+
+    A 100,000-record file otherwise holds 100,000 dicts (about 100 MB) until the workouts are built.
+    """
+
+    def append(self, item: tuple[str, dict]) -> None:
+        if item[0] == "record":
+            rec = _record(item[1])
+            if rec is None:
+                return
+            item = ("record", rec)  # type: ignore[assignment]
+        super().append(item)
 
 
 def decode_with_fitparse(data: bytes, source: str) -> Decoded:
@@ -223,7 +242,7 @@ class _Parts:
         last_t = 0.0
         for name, v in messages:
             if name == "record":
-                rec = _record(v)
+                rec = v if type(v) is Record else _record(v)
                 if rec is not None:
                     recs.append(rec)
                     last_t = rec.t
