@@ -150,6 +150,8 @@ class LiveSession:
             self.session = await self.d.store.call(Store.journal_open, self.device, self.clock())
         elif self.session is not None and detector.state not in _SESSION_STATES:
             await self._close()  # a warm-up that fizzled out, or a discarded session
+        if any(isinstance(e, WorkoutStarted) for e in events):
+            await self.flush()  # the warm-up now belongs to a workout: a kill -9 must not lose it
 
     async def flush(self) -> None:
         """Write buffered samples to the journal (one transaction)."""
