@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cooldownd import importer
+from cooldownd.inputs import expand, inputs
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None
                 progress: importer.Progress | None = None) -> Iterator[dict]:
     """Import every input, yielding one result per workout or failed input, in input order."""
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
-    todo = list(importer.inputs(paths))
+    todo = list(inputs(paths))
     if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
         yield from importer.import_paths([n for n, _ in todo], store=store, athlete=athlete, knobs=knobs,
                                          library=library, this_year=this_year, progress=progress)
@@ -72,7 +73,7 @@ def _slots(todo: list, store: Any, pool: _Pool) -> Iterator[_Slot]:
     sent: set[str] = set()
     for done, (name, loader) in enumerate(todo):
         yield _Slot(name, start=done)
-        for member, body in importer.expand(name, loader):
+        for member, body in expand(name, loader):
             if isinstance(body, dict):
                 yield _Slot(member, line=body)
                 continue

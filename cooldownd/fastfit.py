@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from fitparse.records import DEV_TYPES, add_dev_data_id, add_dev_field_description, get_dev_type
 from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
-from cooldownd.fastfit_profile import DEV_KINDS, HUGE, Plan, Unsupported, build_plan
+from cooldownd.fastfit_profile import Plan, Unsupported, build_plan
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import traceback
 from pathlib import Path
 
 import pytest

@@ -17,7 +17,6 @@ from cooldownd.core.detector import (
     EndCause,
     Input,
     State,
-    WorkoutDiscarded,
     WorkoutEnded,
     WorkoutStarted,
 )
