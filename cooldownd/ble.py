@@ -261,10 +261,26 @@ class HrLink:
             adapter = await BleakAdapter.get(bluez=self._bluez)
             devices = await adapter.get_connected_devices([HR_SERVICE])
         for dev in devices:
-            if self._wanted(dev.address, dev.name):
+            if self._wanted(dev.address, dev.name) and await self._connected_in_bluez(dev.details["path"]):
                 log.info("%s: already connected in BlueZ (left by an earlier run?); taking the link over", dev.address)
                 return dev, dev.name
         return None
+
+    async def _connected_in_bluez(self, path: str) -> bool:
+        """Ask BlueZ itself: bleak's cache still lists the devices of a BlueZ that was restarted."""
+        from dbus_fast import BusType, Message, MessageType
+        from dbus_fast.aio import MessageBus
+
+        bus = MessageBus(bus_type=BusType.SYSTEM)
+        try:
+            async with asyncio.timeout(self.call_timeout_s):
+                await bus.connect()
+                reply = await bus.call(Message(
+                    destination="org.bluez", path=path, interface="org.freedesktop.DBus.Properties",
+                    member="Get", signature="ss", body=["org.bluez.Device1", "Connected"]))
+        finally:
+            bus.disconnect()
+        return reply.message_type == MessageType.METHOD_RETURN and reply.body[0].value is True
 
     def _wanted(self, address: str, name: str | None) -> bool:
         targets = self.targets

@@ -329,6 +329,8 @@ def test_sigterm_mid_workout_exits_quickly_with_the_journal_flushed(live: Live) 
     rows = journal(live)
     assert rows and stopped_at - rows[-1][0] < 0.5, "SIGTERM flushes the samples received so far"
     assert exit_s < 5, f"SIGTERM to exit took {exit_s:.2f} s"
+    print(f"SIGTERM mid-workout to exit: {exit_s:.2f} s; last journaled sample "
+          f"{stopped_at - rows[-1][0]:.2f} s before the signal")
     live.assert_clean()
 
 
