@@ -317,6 +317,26 @@ def test_kill_9_mid_workout_then_restart_resumes_one_workout_losing_under_5_s(li
     print(f"kill -9: {sent} samples sent, {lost_n} lost ({lost_s:.2f} s)")
 
 
+def test_kill_9_then_restart_after_the_grace_closes_and_offers_the_workout(live: Live) -> None:
+    live.bluez.start_fake(bpm=[HARD], interval=INTERVAL)
+    first = live.start()
+    started(live)
+    time.sleep(4.5)  # past a journal batch
+    first.kill()
+    live.ctl("SetInRange", "sb", STRAP, False)  # the athlete left with the strap
+    live.ctl("DropLink", "s", STRAP)
+    rows = journal(live)
+    time.sleep(KNOBS["reconnect_grace_s"] + 1.5)
+    live.start()
+    live.wait_log("resuming a live session", timeout=10)
+    row = one_workout(live, timeout=10)
+    assert "strap out of reach" in live.log()
+    assert row["elapsed_s"] == pytest.approx(rows[-1][0] - rows[0][0], abs=1.5), (row, rows[0][0], rows[-1][0])
+    assert journal(live) == [], "the journal is closed with the workout"
+    live.d.stop()
+    live.assert_clean()
+
+
 def test_sigterm_mid_workout_exits_quickly_with_the_journal_flushed(live: Live) -> None:
     live.bluez.start_fake(bpm=[HARD], interval=INTERVAL)
     d = live.start()
