@@ -1,4 +1,9 @@
-"""The folder supervisor: settled files from watch.py are imported on the store thread, then offered."""
+"""The folder supervisor: settled files from watch.py are imported, then offered.
+
+Imports run on a thread of their own with their own database connection: decoding a large (or
+hostile) file takes seconds, and the live journal's batches must not wait behind it. SQLite (WAL)
+serialises the two connections' short write transactions.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cooldownd import watch
-from cooldownd.store import Store
+from cooldownd.store import AsyncStore, Store
 
 if TYPE_CHECKING:
     from cooldownd.app import Daemon
@@ -19,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) -> list[dict[str, Any]]:
-    """On the store thread: import ``paths`` (each file in its own error boundary)."""
+    """On the import thread: import ``paths`` (each file in its own error boundary)."""
     from cooldownd.commands import athlete_of
     from cooldownd.importer import import_paths
     from cooldownd.offers import intensity_knobs
@@ -35,6 +40,7 @@ class FolderImporter:
         self.d = daemon
         self.folders = tuple(daemon.settings.watch.folders)
         self.watching = asyncio.Event()
+        self.imports: AsyncStore | None = None
 
     async def run(self) -> None:
         """Watch until cancelled; once the watches are up, catch up on files that arrived while we were down.
@@ -44,6 +50,13 @@ class FolderImporter:
         """
         w = self.d.settings.watch
         self.d.update_status(folders=list(self.folders))
+        self.imports = AsyncStore(await asyncio.to_thread(Store.open, self.d.store.store.path))
+        try:
+            await self._watch(w)
+        finally:
+            await asyncio.to_thread(self.imports.close)
+
+    async def _watch(self, w: Any) -> None:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
                                        on_file=self._on_file, ready=self.watching))
@@ -57,7 +70,8 @@ class FolderImporter:
         await self._import([path])
 
     async def _import(self, paths: Sequence[Path]) -> None:
-        results = await self.d.store.call(_import, paths, self.d.settings, self.d.library)
+        assert self.imports is not None
+        results = await self.imports.call(_import, paths, self.d.settings, self.d.library)
         fresh = [r for r in results if r.get("status") == "imported"]
         for r in results:
             if r.get("status") == "error":
