@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -21,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cooldownd import settings as cfg
-from cooldownd.errors import ConfigError, CooldownError, StoreError
+from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.instance import acquire_lock, ago, status_path
+from cooldownd.offers import newest_unoffered, offer_workout_async
 from cooldownd.store import AsyncStore, Store
 from cooldownd.systemd import SdNotify
 
@@ -31,72 +32,6 @@ GRACEFUL_TIMEOUT_S = 3.0
 
 class _Shutdown(Exception):
     """Raised inside the TaskGroup to stop every supervisor."""
-
-
-# -- single instance and status file --------------------------------------------------------------
-def lock_path(settings: cfg.Settings) -> Path:
-    """The lock (and pid) file: next to the store, so one store has one daemon."""
-    return settings.store_path().parent / "daemon.lock"
-
-
-def status_path(settings: cfg.Settings) -> Path:
-    """Where the running daemon keeps its status for ``cooldownd status``."""
-    return settings.store_path().parent / "status.json"
-
-
-def acquire_lock(settings: cfg.Settings) -> int:
-    """Take the single-instance lock; raise CooldownError naming the running pid when held."""
-    path = lock_path(settings)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}; check the state folder's "
-                         "permissions or set [store] path") from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        os.close(fd)
-        raise CooldownError(f"another cooldownd is already running (pid {other}) for {settings.store_path()}; "
-                            "stop it first (systemctl --user stop cooldownd)") from None
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    except OSError as exc:
-        os.close(fd)
-        raise StoreError(f"{path}: cannot write the lock file: {exc.strerror}; free some disk space") from exc
-    return fd
-
-
-def running_pid(settings: cfg.Settings) -> int | None:
-    """The pid of the daemon holding the lock, or None when no daemon runs."""
-    path = lock_path(settings)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        return int(text) if text.isdigit() else None
-    else:
-        return None
-    finally:
-        os.close(fd)
-
-
-def signal_daemon(settings: cfg.Settings) -> bool:
-    """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
-    pid = running_pid(settings)
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, signal.SIGUSR1)
-    except OSError:
-        return False
-    return True
 
 
 # -- the daemon -----------------------------------------------------------------------------------
@@ -267,7 +202,7 @@ class Daemon:
             what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")
             level = str(last.get("level") or "?").replace("_", " ")
             parts.append(f"last: {what} {format_duration(last.get('duration_s') or 0)}, {level}, "
-                         f"{_ago(time.time() - last['end_ts'])} ago")
+                         f"{ago(time.time() - last['end_ts'])} ago")
         return "; ".join(parts)
 
     def update_status(self, **changes: Any) -> None:
@@ -294,30 +229,6 @@ class Daemon:
                                                                           "load", "start")} | {"end_ts": end_ts})
 
 
-def _ago(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{max(0, round(seconds / 60))} min"
-    if seconds < 86400 * 2:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
-def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
-    """The newest recent workout never offered; older unoffered ones are marked superseded (never nagged)."""
-    recent = []
-    for row in store.workouts(limit=50):  # newest end first
-        if row.end < now - max_age_s or store.was_offered(row.id):
-            break  # too old, or a newer workout was already offered: never nag about an older one
-        if row.end <= now + 60:
-            recent.append(row)
-    if not recent:
-        return None
-    with store.transaction():
-        for row in recent[1:]:
-            store.record_outcome(row.id, {"offered_at": None, "result": "superseded"})
-    return recent[0].id
-
-
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run ``fn`` forever: log a failure, back off (1 s doubling to 60 s), restart."""
     delay = 1.0
@@ -338,50 +249,6 @@ async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> 
         delay = min(delay * 2, 60.0)
 
 
-# -- offering a stored workout (daemon and `import` without a daemon) ------------------------------
-async def offer_workout_async(store: AsyncStore, workout_id: int, settings: cfg.Settings, library: Any,
-                              notifier: Any, daemon: Daemon | None = None, *, wait: bool = True) -> None:
-    """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice.
-
-    ``wait=False`` (a one-shot command) does not sit through quiet hours: it leaves the offer to the daemon.
-    """
-    from cooldownd.offers import offer_time, outcome_dict, present_stored
-
-    row = await store.call(Store.get_workout, workout_id)
-    if row is None or await store.call(Store.was_offered, workout_id):
-        return
-    at = offer_time(row.end, time.time(), settings.notify)
-    if at is None:
-        log.info("workout %d: not offered (quiet hours past notify.max_age)", workout_id)
-        await store.call(Store.record_outcome, workout_id, {"offered_at": None, "result": "dropped_quiet_hours"})
-        return
-    if not wait and at > time.time() + 1:
-        until = time.strftime("%H:%M", time.localtime(at))
-        print(f"quiet hours until {until}: not offering the cool-down now")
-        return
-    if daemon is not None:
-        daemon.update_status(pending_offer={"workout": workout_id, "at": at})
-    await asyncio.sleep(max(0.0, at - time.time()))
-    await store.call(Store.mark_offered, workout_id, time.time())
-    outcome = await present_stored(row.summary, library, settings, notifier)
-    await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
-    if daemon is not None:
-        daemon.update_status(pending_offer=None)
-
-
-async def offer_workout(store: Store, workout_id: int, settings: cfg.Settings, library: Any) -> None:
-    """Offer a stored workout from a one-shot command (no daemon running)."""
-    from cooldownd.notify import choose_notifier
-
-    astore = AsyncStore(store)
-    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
-    try:
-        await offer_workout_async(astore, workout_id, settings, library, notifier, wait=False)
-    finally:
-        await notifier.aclose()
-        astore._pool.shutdown(wait=True)
-
-
 # -- commands -------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """``cooldownd run``: the daemon in the foreground."""
@@ -394,37 +261,4 @@ def cmd_run(args: argparse.Namespace) -> int:
         store.close()
         os.close(lock)
     log.info("cooldownd: stopped")
-    return 0
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """``cooldownd status``: what the daemon is doing, or that it is not running."""
-    settings, _ = cfg.load(args.config)
-    pid = running_pid(settings)
-    data: dict[str, Any] = {"running": pid is not None, "pid": pid}
-    if pid is not None:
-        with contextlib.suppress(OSError, ValueError):
-            data.update(json.loads(status_path(settings).read_text()))
-            data["uptime_s"] = round(time.time() - data["started"])
-    store = Store.open(settings.store_path())
-    try:
-        rows = store.workouts(limit=1)
-    finally:
-        store.close()
-    data["last_workout"] = rows[0].summary if rows else None
-    if args.json:
-        print(json.dumps(data))
-        return 0
-    if pid is None:
-        print("cooldownd is not running (start it: systemctl --user start cooldownd, or cooldownd run)")
-    else:
-        print(f"cooldownd is running (pid {pid}, up {_ago(data.get('uptime_s', 0))}): {data.get('line', '')}")
-        if data.get("pending_offer"):
-            print(f"pending offer for workout {data['pending_offer']['workout']}")
-    last = data["last_workout"]
-    if last:
-        print(f"last workout: {last.get('sport')} {round((last.get('duration_s') or 0) / 60)} min, "
-              f"{last.get('level')}, load {last.get('load')}, ended {last.get('end')}")
-    else:
-        print("no workouts recorded yet")
     return 0

@@ -189,7 +189,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "history": cmd_history,
     "service": cmd_service,
     "run": _lazy("cooldownd.app", "cmd_run"),
-    "status": _lazy("cooldownd.app", "cmd_status"),
+    "status": _lazy("cooldownd.instance", "cmd_status"),
     "import": _lazy("cooldownd.commands", "cmd_import"),
     "scan": _lazy("cooldownd.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.commands", "cmd_routine"),

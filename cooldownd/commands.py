@@ -187,7 +187,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
-    from cooldownd.app import newest_unoffered, offer_workout, signal_daemon
+    from cooldownd.instance import signal_daemon
+    from cooldownd.offers import newest_unoffered, offer_workout
 
     if not any(r["status"] == "imported" for r in results):
         return

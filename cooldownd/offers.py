@@ -1,4 +1,7 @@
-"""From an assessed workout to a finished walk-through: the one path demo, routine, import and run share."""
+"""From an assessed workout to a finished walk-through: the one path demo, routine, import and run share.
+
+Also the notify rule (``newest_unoffered``) and offering a stored workout after quiet hours.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from cooldownd.core.model import Level, Routine
 from cooldownd.core.routines import Library, choose
 from cooldownd.notify import Notifier, Press
 from cooldownd.settings import IntensitySettings, NotifySettings, Settings
+from cooldownd.store import AsyncStore, Store
 from cooldownd.walk import walk
 
 log = logging.getLogger(__name__)
@@ -95,3 +99,60 @@ async def present_stored(summary: dict[str, Any], library: Library, settings: Se
     return await present(routine_for(summary, library), headline(summary), notifier, coach_knobs(settings.notify),
                          level=Level(summary.get("level") or "moderate"), load=summary.get("load"),
                          hrr60=summary.get("hrr60"), clock=clock)
+
+
+def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
+    """The newest recent workout never offered; older unoffered ones are marked superseded (never nagged)."""
+    recent = []
+    for row in store.workouts(limit=50):  # newest end first
+        if row.end < now - max_age_s or store.was_offered(row.id):
+            break  # too old, or a newer workout was already offered: never nag about an older one
+        if row.end <= now + 60:
+            recent.append(row)
+    if not recent:
+        return None
+    with store.transaction():
+        for row in recent[1:]:
+            store.record_outcome(row.id, {"offered_at": None, "result": "superseded"})
+    return recent[0].id
+
+
+async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Settings, library: Any,
+                              notifier: Any, daemon: Any = None, *, wait: bool = True) -> None:
+    """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice.
+
+    ``wait=False`` (a one-shot command) does not sit through quiet hours: it leaves the offer to the daemon.
+    """
+    row = await store.call(Store.get_workout, workout_id)
+    if row is None or await store.call(Store.was_offered, workout_id):
+        return
+    at = offer_time(row.end, time.time(), settings.notify)
+    if at is None:
+        log.info("workout %d: not offered (quiet hours past notify.max_age)", workout_id)
+        await store.call(Store.record_outcome, workout_id, {"offered_at": None, "result": "dropped_quiet_hours"})
+        return
+    if not wait and at > time.time() + 1:
+        until = time.strftime("%H:%M", time.localtime(at))
+        print(f"quiet hours until {until}: not offering the cool-down now")
+        return
+    if daemon is not None:
+        daemon.update_status(pending_offer={"workout": workout_id, "at": at})
+    await asyncio.sleep(max(0.0, at - time.time()))
+    await store.call(Store.mark_offered, workout_id, time.time())
+    outcome = await present_stored(row.summary, library, settings, notifier)
+    await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
+    if daemon is not None:
+        daemon.update_status(pending_offer=None)
+
+
+async def offer_workout(store: Store, workout_id: int, settings: Settings, library: Any) -> None:
+    """Offer a stored workout from a one-shot command (no daemon running)."""
+    from cooldownd.notify import choose_notifier
+
+    astore = AsyncStore(store)
+    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
+    try:
+        await offer_workout_async(astore, workout_id, settings, library, notifier, wait=False)
+    finally:
+        await notifier.aclose()
+        astore.stop()  # the caller keeps and closes the store itself

@@ -329,7 +329,11 @@ class AsyncStore:
 
         self._pool.submit(run)
 
+    def stop(self) -> None:
+        """Finish queued work and stop the worker thread; the store stays open."""
+        self._pool.shutdown(wait=True)
+
     def close(self) -> None:
         """Finish queued work and close the database."""
-        self._pool.shutdown(wait=True)
+        self.stop()
         self.store.close()

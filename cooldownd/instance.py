@@ -1,0 +1,124 @@
+"""One daemon per store: the lock (with its pid), the status file, and ``cooldownd status``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from cooldownd import settings as cfg
+from cooldownd.errors import CooldownError, StoreError
+from cooldownd.store import Store
+
+
+def lock_path(settings: cfg.Settings) -> Path:
+    """The lock (and pid) file: next to the store, so one store has one daemon."""
+    return settings.store_path().parent / "daemon.lock"
+
+
+def status_path(settings: cfg.Settings) -> Path:
+    """Where the running daemon keeps its status for ``cooldownd status``."""
+    return settings.store_path().parent / "status.json"
+
+
+def acquire_lock(settings: cfg.Settings) -> int:
+    """Take the single-instance lock; raise CooldownError naming the running pid when held."""
+    path = lock_path(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}; check the state folder's "
+                         "permissions or set [store] path") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise CooldownError(f"another cooldownd is already running (pid {other}) for {settings.store_path()}; "
+                            "stop it first (systemctl --user stop cooldownd)") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"{path}: cannot write the lock file: {exc.strerror}; free some disk space") from exc
+    return fd
+
+
+def running_pid(settings: cfg.Settings) -> int | None:
+    """The pid of the daemon holding the lock, or None when no daemon runs."""
+    path = lock_path(settings)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else None
+    else:
+        return None
+    finally:
+        os.close(fd)
+
+
+def signal_daemon(settings: cfg.Settings) -> bool:
+    """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
+    pid = running_pid(settings)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except OSError:
+        return False
+    return True
+
+
+def ago(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{max(0, round(seconds / 60))} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``cooldownd status``: what the daemon is doing, or that it is not running."""
+    settings, _ = cfg.load(args.config)
+    pid = running_pid(settings)
+    data: dict[str, Any] = {"running": pid is not None, "pid": pid}
+    if pid is not None:
+        with contextlib.suppress(OSError, ValueError):
+            data.update(json.loads(status_path(settings).read_text()))
+            data["uptime_s"] = round(time.time() - data["started"])
+    store = Store.open(settings.store_path())
+    try:
+        rows = store.workouts(limit=1)
+    finally:
+        store.close()
+    data["last_workout"] = rows[0].summary if rows else None
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    if pid is None:
+        print("cooldownd is not running (start it: systemctl --user start cooldownd, or cooldownd run)")
+    else:
+        print(f"cooldownd is running (pid {pid}, up {ago(data.get('uptime_s', 0))}): {data.get('line', '')}")
+        if data.get("pending_offer"):
+            print(f"pending offer for workout {data['pending_offer']['workout']}")
+    last = data["last_workout"]
+    if last:
+        print(f"last workout: {last.get('sport')} {round((last.get('duration_s') or 0) / 60)} min, "
+              f"{last.get('level')}, load {last.get('load')}, ended {last.get('end')}")
+    else:
+        print("no workouts recorded yet")
+    return 0
