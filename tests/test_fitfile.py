@@ -7,7 +7,8 @@ import gzip
 import pytest
 
 from cooldownd.errors import FitImportError
-from cooldownd.fitfile import WANTED, decode_messages, hr_samples, read_workouts, workouts_from_messages
+from cooldownd.fitfile import WANTED, decode_messages, read_workouts, workouts_from_messages
+from cooldownd.fitvalues import hr_samples
 import fitgen
 
 

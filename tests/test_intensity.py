@@ -162,7 +162,7 @@ def test_no_hr_means_no_avg_or_max_even_with_a_device_max() -> None:
     ([], []),  # no laps: nothing known to be rest
 ])
 def test_pool_rests_are_the_time_outside_swum_laps(swum, rests) -> None:
-    from cooldownd.fitfile import pool_rests
+    from cooldownd.fitvalues import pool_rests
 
     assert pool_rests(swum, 0.0, 50.0) == rests
 
