@@ -27,7 +27,7 @@ from cooldownd.inputs import expand, inputs
 log = logging.getLogger(__name__)
 
 SMALL_BATCH = 4  # fewer inputs than this (and no zip) stay in-process: pool start-up costs ~0.3 s
-WINDOW_PER_JOB = 3
+WINDOW_PER_JOB = 8
 WINDOW_BYTES = 64 * 2**20
 MAX_POOL_DEATHS = 3
 

@@ -12,14 +12,9 @@ import time
 from dataclasses import replace
 
 from cooldownd import settings as cfg
-from cooldownd.core.model import Athlete, Level, Routine
+from cooldownd.core.model import Level, Routine
 
 log = logging.getLogger(__name__)
-
-
-def athlete_of(settings: cfg.Settings) -> Athlete:
-    """The configured athlete as a core value."""
-    return Athlete(**settings.athlete.model_dump())
 
 
 def this_year() -> int:
@@ -42,12 +37,12 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     from cooldownd.core.routines import choose
     from cooldownd.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
     from cooldownd.notify import choose_notifier
-    from cooldownd.offers import AutoStart, coach_knobs, intensity_knobs, present
+    from cooldownd.offers import AutoStart, coach_knobs, present
     from cooldownd.routinefile import load_library
 
     library = load_library(settings.routines.file)
     workout = synthetic_ride(end=time.time())
-    a = assess(workout, DEMO_ATHLETE, intensity_knobs(settings.intensity), this_year=this_year())
+    a = assess(workout, DEMO_ATHLETE, settings.intensity_knobs(), this_year=this_year())
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     knobs = coach_knobs(settings.notify)
     if fast:
@@ -155,7 +150,6 @@ def _human(r: dict) -> str:
 def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
     from cooldownd.bulk import import_many
-    from cooldownd.offers import intensity_knobs
     from cooldownd.routinefile import load_library
     from cooldownd.store import Store
 
@@ -167,8 +161,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     progress = _Progress()
     t0 = time.monotonic()
     try:
-        for r in import_many(args.paths, store=store, settings=settings, athlete=athlete_of(settings),
-                             knobs=intensity_knobs(settings.intensity), library=library, this_year=this_year(),
+        for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
+                             knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
                              jobs=args.jobs, progress=progress):
             progress.clear()
             counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -25,11 +25,9 @@ log = logging.getLogger(__name__)
 
 def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) -> list[dict[str, Any]]:
     """On the import thread: import ``paths`` (each file in its own error boundary)."""
-    from cooldownd.commands import athlete_of
     from cooldownd.importer import import_paths
-    from cooldownd.offers import intensity_knobs
 
-    return list(import_paths(paths, store=store, athlete=athlete_of(settings), knobs=intensity_knobs(settings.intensity),
+    return list(import_paths(paths, store=store, athlete=settings.athlete_profile(), knobs=settings.intensity_knobs(),
                              library=library, this_year=dt.date.today().year))
 
 

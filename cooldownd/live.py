@@ -190,12 +190,10 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
 
     from cooldownd import report
     from cooldownd.core.intensity import assess, describe
-    from cooldownd.core.model import Athlete
     from cooldownd.core.routines import choose
     from cooldownd.importer import richness
-    from cooldownd.offers import intensity_knobs
 
-    a = assess(workout, Athlete(**settings.athlete.model_dump()), intensity_knobs(settings.intensity),
+    a = assess(workout, settings.athlete_profile(), settings.intensity_knobs(),
                history_max_hr=store.history_max_hr(), this_year=dt.date.today().year)
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     summary = report.summary(workout, a, routine.name)

@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from cooldownd.core.coach import Card, Coach, CoachKnobs, Outcome, QuietHours, plan_offer
-from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Level, Routine
 from cooldownd.core.routines import Library, choose
 from cooldownd.notify import Notifier, Press
-from cooldownd.settings import IntensitySettings, NotifySettings, Settings
+from cooldownd.settings import NotifySettings, Settings
 from cooldownd.store import AsyncStore, Store
 from cooldownd.walk import walk
 
@@ -28,11 +27,6 @@ def coach_knobs(notify: NotifySettings) -> CoachKnobs:
     """The walk-through timers from ``[notify]``."""
     return CoachKnobs(offer_timeout_s=notify.offer_timeout, transition_s=notify.transition,
                       snooze_s=notify.snooze, max_snoozes=notify.max_snoozes)
-
-
-def intensity_knobs(intensity: IntensitySettings) -> Knobs:
-    """The intensity model's constants from ``[intensity]``."""
-    return Knobs(**intensity.model_dump())
 
 
 def outcome_dict(outcome: Outcome) -> dict[str, Any]:

@@ -12,12 +12,16 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cooldownd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cooldownd.core.intensity import Knobs
+    from cooldownd.core.model import Athlete
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -175,6 +179,18 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):  # noqa: D102
         return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    def athlete_profile(self) -> Athlete:
+        """``[athlete]`` as the core's value."""
+        from cooldownd.core.model import Athlete
+
+        return Athlete(**self.athlete.model_dump())
+
+    def intensity_knobs(self) -> Knobs:
+        """``[intensity]`` as the intensity model's constants."""
+        from cooldownd.core.intensity import Knobs
+
+        return Knobs(**self.intensity.model_dump())
 
     def store_path(self) -> Path:
         """Where the SQLite database lives."""

@@ -29,8 +29,6 @@ from hypothesis import given, strategies as st
 import fitgen
 from conftest import run_cli
 from cooldownd import importer
-from cooldownd.commands import athlete_of
-from cooldownd.offers import intensity_knobs
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
 from cooldownd.store import Store
@@ -186,8 +184,8 @@ def test_file_deleted_between_listing_and_import_is_one_line(tmp_path: Path) -> 
             (tmp_path / "b.fit").unlink()
 
     try:
-        res = list(importer.import_paths([tmp_path], store=store, athlete=athlete_of(settings), progress=progress,
-                                         knobs=intensity_knobs(settings.intensity),
+        res = list(importer.import_paths([tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
+                                         knobs=settings.intensity_knobs(),
                                          library=load_library(settings.routines.file)))
     finally:
         store.close()
@@ -658,7 +656,7 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
     (tmp_path / "ride.fit").write_bytes(full)
     settings = load(None)[0]
     store = Store.open(tmp_path / "s.db")
-    kw = dict(store=store, athlete=athlete_of(settings), knobs=intensity_knobs(settings.intensity),
+    kw = dict(store=store, athlete=settings.athlete_profile(), knobs=settings.intensity_knobs(),
               library=load_library(settings.routines.file))
     try:
         (part,) = importer.import_paths([tmp_path / "half" / "ride.fit"], **kw)

@@ -24,8 +24,6 @@ import pytest
 import fitgen
 import fuzzing
 from cooldownd import importer
-from cooldownd.commands import athlete_of
-from cooldownd.offers import intensity_knobs
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
 from cooldownd.store import Store
@@ -105,8 +103,8 @@ def time_in_process(paths: list[str], db: Path) -> list[tuple[float, str]]:
     try:
         for p in paths:
             t0 = time.process_time()  # CPU seconds: wall time on a shared 2-core CI box measures the neighbours
-            results = list(importer.import_paths([p], store=store, athlete=athlete_of(settings),
-                                                 knobs=intensity_knobs(settings.intensity), library=library))
+            results = list(importer.import_paths([p], store=store, athlete=settings.athlete_profile(),
+                                                 knobs=settings.intensity_knobs(), library=library))
             out.append((time.process_time() - t0, p))
             assert results, p
     finally:
@@ -191,8 +189,8 @@ def test_growing_file_gives_one_line_per_attempt(tmp_path: Path) -> None:
     thread.start()
     try:
         while not done.is_set() or len(attempts) < 3:
-            rows = list(importer.import_paths([path], store=store, athlete=athlete_of(settings),
-                                              knobs=intensity_knobs(settings.intensity), library=library))
+            rows = list(importer.import_paths([path], store=store, athlete=settings.athlete_profile(),
+                                              knobs=settings.intensity_knobs(), library=library))
             assert len(rows) == 1, rows
             attempts += rows
             if done.is_set() and len(attempts) >= 3:

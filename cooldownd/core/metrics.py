@@ -37,6 +37,8 @@ class Pauses:
         """Seconds of ``[a, b)`` during which the timer ran."""
         if b <= a:
             return 0.0
+        if not self._starts:  # most workouts: no pause at all
+            return b - a
         total = b - a
         i = bisect_right(self._ends, a)
         while i < len(self._starts) and self._starts[i] < b:
