@@ -164,8 +164,11 @@ def test_random_bytes_only_raise_malformed(data):
 
 @given(st.binary(max_size=3))
 def test_location_and_battery_random_bytes(data):
-    for fn in (hr.decode_location, hr.decode_battery):
-        try:
-            fn(data)
-        except hr.MalformedPacket:
-            pass
+    try:
+        assert isinstance(hr.decode_location(data), str)
+    except hr.MalformedPacket as exc:
+        assert "\n" not in str(exc)
+    try:
+        assert 0 <= hr.decode_battery(data) <= 100
+    except hr.MalformedPacket as exc:
+        assert "\n" not in str(exc)
