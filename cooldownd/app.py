@@ -68,8 +68,8 @@ class Daemon:
         try:
             async with asyncio.TaskGroup() as tg:
                 self._tg = tg
+                tg.create_task(self._until(shutdown))  # first: a SIGTERM during start-up stops it too
                 await self._start_supervisors(tg)
-                tg.create_task(self._until(shutdown))
         except* _Shutdown:
             pass
         finally:
