@@ -63,7 +63,9 @@ first event_timestamp. Either way beat time = anchor time + (clock - anchor cloc
 
 from __future__ import annotations
 
+import io
 import struct
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -707,3 +709,12 @@ def huge_declared_size(data: bytes) -> bytes:
 def iter_chunks(data: bytes, size: int) -> Iterable[bytes]:
     """``data`` in ``size``-byte pieces (for copying a file in slowly)."""
     return (data[i:i + size] for i in range(0, len(data), size))
+
+
+def zipped(members: Mapping[str, bytes]) -> bytes:
+    """A deflated zip archive of ``members`` (name -> bytes), as an export would be."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import json
 import multiprocessing
 import os
 import signal
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import fitgen
@@ -29,14 +27,6 @@ T0 = fitgen.posix(fitgen.START)
 DIED = "worker process decoding it died"
 
 
-def _zipped(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every kind of input at once; the long ride first, so a worker finishing out of order would show."""
@@ -49,9 +39,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "d_cut.fit": fitgen.truncate(fitgen.ride(minutes=30, start=T0 + 3 * DAY), 9000),
         "e_bad_crc.fit": fitgen.corrupt_crc(fitgen.run(minutes=5, start=T0 + 4 * DAY)),
         "f_settings.fit": fitgen.settings_file(),
-        "g_export.zip": _zipped({
+        "g_export.zip": fitgen.zipped({
             "ride.fit": fitgen.ride(minutes=15, start=T0 + 5 * DAY),
-            "inner.zip": _zipped({"deep/run.fit": fitgen.run(minutes=10, start=T0 + 6 * DAY)}),
+            "inner.zip": fitgen.zipped({"deep/run.fit": fitgen.run(minutes=10, start=T0 + 6 * DAY)}),
             "../evil.fit": run, "notes.txt": b"not FIT"}),
         "h_copy_of_run.fit": run,  # the same bytes again in one batch
         "i_renamed.fit": fitgen.ride(minutes=150, start=T0, big_endian=True),  # same file_id, other bytes

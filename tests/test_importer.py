@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import fitgen
@@ -45,14 +43,6 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data)
     return p
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def test_ride_imports_with_every_json_key_and_is_duplicate_the_second_time(tmp_path, store, library) -> None:
@@ -114,8 +104,8 @@ def test_truncated_activity_is_imported_with_a_note(tmp_path, store, library) ->
 
 def test_multisport_and_zip_nested_zip(tmp_path, store, library) -> None:
     t0 = fitgen.posix(fitgen.START)
-    inner = zipped({"activities/ride.fit": fitgen.ride(minutes=10, start=t0 + DAY)})
-    outer = zipped({"multi.fit": fitgen.multisport(), "inner.zip": inner, "readme.json": b"{}"})
+    inner = fitgen.zipped({"activities/ride.fit": fitgen.ride(minutes=10, start=t0 + DAY)})
+    outer = fitgen.zipped({"multi.fit": fitgen.multisport(), "inner.zip": inner, "readme.json": b"{}"})
     res = run(store, library, write(tmp_path, "export.zip", outer))
     assert [(r["file"].split("!", 1)[1], r["sport"]) for r in res] == [
         ("inner.zip!activities/ride.fit", "cycling"),
@@ -124,7 +114,7 @@ def test_multisport_and_zip_nested_zip(tmp_path, store, library) -> None:
 
 
 def test_zip_member_with_dotdot_or_absolute_name_is_refused_others_import(tmp_path, store, library) -> None:
-    data = zipped({"../x.fit": fitgen.run(minutes=5), "/abs.fit": fitgen.run(minutes=5),
+    data = fitgen.zipped({"../x.fit": fitgen.run(minutes=5), "/abs.fit": fitgen.run(minutes=5),
                    "ok.fit": fitgen.ride(minutes=5)})
     res = run(store, library, write(tmp_path, "evil.zip", data))
     bad = [r for r in res if r["status"] == "error"]
@@ -134,7 +124,7 @@ def test_zip_member_with_dotdot_or_absolute_name_is_refused_others_import(tmp_pa
 
 
 def test_zip_bomb_is_refused_as_a_whole(tmp_path, store, library) -> None:
-    bomb = zipped({"big.fit": b"\0" * (50 * 2**20), "ride.fit": fitgen.ride(minutes=5)})
+    bomb = fitgen.zipped({"big.fit": b"\0" * (50 * 2**20), "ride.fit": fitgen.ride(minutes=5)})
     assert len(bomb) < 2**20
     (r,) = run(store, library, write(tmp_path, "bomb.zip", bomb))
     assert r["status"] == "error" and "100x" in r["error"]
