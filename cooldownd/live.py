@@ -67,7 +67,7 @@ class LiveSession:
         ble = self.d.settings.ble
         link = HrLink(ble.devices, remembered=await store.call(Store.get_kv, "ble.device"),
                       on_remember=lambda address: store.submit(Store.set_kv, "ble.device", address),
-                      quiet_s=ble.quiet_s, adapter=ble.adapter)
+                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter)
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(link.run(queue.put_nowait))
