@@ -421,3 +421,20 @@ def test_fault_matrix_20_times_mid_workout(live: Live, fault: str) -> None:
           f"median {sorted(recoveries)[ROUNDS // 2]:.2f} s, max {max(recoveries):.2f} s")
     assert d.stop() == 0
     live.assert_clean()
+
+
+@pytest.mark.slow
+def test_strap_kept_on_after_the_effort_measures_hrr60(live: Live) -> None:
+    """HR settles with the strap on: the workout ends by itself and carries HRR60 (it needs 60 s of real time)."""
+    effort = [150] * int(5 / INTERVAL)
+    # a steady fall from 150 to 85 bpm over 65 s: 60 s after the peak the heart is at about 90
+    recovery = [round(150 - 65 * i / (65 / INTERVAL)) for i in range(int(65 / INTERVAL))]
+    live.bluez.start_fake(bpm=effort + recovery + [80] * int(20 / INTERVAL), interval=INTERVAL, loop=False)
+    d = live.start()
+    started(live)
+    row = one_workout(live, timeout=110)
+    assert "heart rate settled" in live.log()
+    assert row["hrr60"] is not None and 55 <= row["hrr60"] <= 65, row  # 150 at the peak, about 90 a minute later
+    assert row["max_hr"] == 150
+    assert d.stop() == 0
+    live.assert_clean()
