@@ -9,7 +9,6 @@ memory, never extracted, so no member name can write anywhere.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import hashlib
 import logging
@@ -87,22 +86,6 @@ def import_paths(paths: Iterable[str | Path], *, store: Any, athlete: Athlete, k
                 continue
             sha = hashlib.sha256(body).hexdigest()
             yield from settle(store, member, sha, lambda: prepare(job, member, body, sha))
-
-
-def offer_candidate(results: Iterable[dict], now: float, max_age_s: float, *, store: Any = None) -> int | None:
-    """The newest imported workout that ended within ``max_age_s`` and was never offered, else None."""
-    best: tuple[float, int] | None = None
-    for r in results:
-        if r.get("status") != "imported" or r.get("id") is None or not r.get("end"):
-            continue
-        end = dt.datetime.fromisoformat(r["end"].replace("Z", "+00:00")).timestamp()
-        if not (now - max_age_s <= end <= now + 60.0):
-            continue
-        if store is not None and store.was_offered(r["id"]):
-            continue
-        if best is None or end > best[0]:
-            best = (end, r["id"])
-    return None if best is None else best[1]
 
 
 # -- one file: prepare (CPU, any process) -------------------------------------------------------

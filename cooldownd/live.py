@@ -18,6 +18,7 @@ from cooldownd.ble import Connected, Disconnected, HrLink, Sample, Unavailable
 from cooldownd.core.detector import (IN_WORKOUT, DetectKnobs, Detector, State, WorkoutDiscarded, WorkoutEnded,
                                      WorkoutStarted)
 from cooldownd.core.model import Contact, HrSample, Workout
+from cooldownd.errors import StoreError
 from cooldownd.store import Store
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class LiveSession:
         self.session: int | None = None
         self.device: str | None = None
         self._status_at = 0.0
+        self._retry_at = 0.0  # after a failed journal write: not before this
         self._lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -104,7 +106,7 @@ class LiveSession:
                 await self.flush()
 
     def _flush_due(self) -> float | None:
-        return self.buffer[0][0] + FLUSH_S if self.buffer else None
+        return max(self.buffer[0][0] + FLUSH_S, self._retry_at) if self.buffer else None
 
     async def _on_ble(self, event: Any, detector: Detector, now: float) -> None:
         if isinstance(event, Sample):
@@ -162,7 +164,15 @@ class LiveSession:
                 self.buffer.clear()
                 return
             rows, self.buffer = self.buffer, []
-            await self.d.store.call(Store.journal_append, self.session, rows)
+            try:
+                await self.d.store.call(Store.journal_append, self.session, rows)
+            except StoreError as exc:
+                # Keep the samples (memory is cheap next to a lost workout) and try again later.
+                self.buffer[:0] = rows
+                self._retry_at = self.clock() + FLUSH_S
+                log.warning("journal: %s; keeping %d samples in memory, retrying", exc, len(self.buffer))
+            else:
+                self._retry_at = 0.0
 
     async def _close(self) -> None:
         async with self._lock:

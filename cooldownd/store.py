@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cooldownd.core.model import Record
 from cooldownd.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -268,7 +267,10 @@ class Store:
         """Append a batch of (t, bpm, contact, rr_ms) samples in one transaction."""
         rows = [(session_id, t, bpm, contact, json.dumps(list(rr)) if rr else None) for t, bpm, contact, rr in samples]
         with self.transaction():
-            self._conn.executemany("INSERT INTO live_samples VALUES (?, ?, ?, ?, ?)", rows)
+            try:
+                self._conn.executemany("INSERT INTO live_samples VALUES (?, ?, ?, ?, ?)", rows)
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
 
     def journal_unfinished(self) -> tuple[int, str | None, list[tuple[float, int, str | None, tuple[float, ...]]]] | None:
         """The newest live session not closed yet, with its samples, or None."""
@@ -285,11 +287,6 @@ class Store:
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
-
-
-def records_from_journal(samples: Sequence[tuple[float, int, str | None, Sequence[float]]]) -> list[Record]:
-    """Journal rows as core records."""
-    return [Record(t=t, hr=bpm) for t, bpm, _c, _rr in samples]
 
 
 def _is_corrupt(exc: sqlite3.Error) -> bool:

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from conftest import run_cli
 from cooldownd import settings as cfg
@@ -96,8 +97,10 @@ def test_config_file_from_environment_variable(tmp_path: Path, monkeypatch: pyte
 
 def test_settings_are_frozen() -> None:
     settings, _ = cfg.load()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         settings.athlete.max_hr = 190  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.notify = settings.notify  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

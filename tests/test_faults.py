@@ -667,3 +667,36 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
         assert kept.summary["duration_s"] == 1200
     finally:
         store.close()
+
+
+def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp_path: Path) -> None:
+    """A journal batch that cannot be written stays in memory and lands once there is space again."""
+    import asyncio
+    import types
+
+    from cooldownd.live import LiveSession
+    from cooldownd.store import AsyncStore
+
+    with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
+        store = AsyncStore(Store.open(mnt / "state" / "c.db"))
+        session = store.store.journal_open("E1:3C:5B:9A:12:34", 1000.0)
+        filler = _fill(mnt, 0)
+        live = LiveSession(types.SimpleNamespace(store=store), clock=lambda: 2000.0)
+        live.session = session
+        rows = [(1000.0 + i, 140, "detected", (430.0,) * 200) for i in range(400)]  # too big for what is left
+        live.buffer = list(rows)
+
+        async def flush() -> None:
+            await live.flush()
+
+        try:
+            asyncio.run(flush())
+            assert live.buffer == rows, "nothing may be lost while the disk is full"
+            assert live._flush_due() >= 2000.0, "no busy retry: the next attempt waits"
+            filler.unlink()
+            asyncio.run(flush())
+            assert live.buffer == []
+            found = store.store.journal_unfinished()
+            assert found is not None and len(found[2]) == len(rows)
+        finally:
+            store.close()

@@ -12,7 +12,8 @@ import pytest
 from cooldownd import report
 from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Athlete, Record, Workout
-from cooldownd.importer import import_paths, offer_candidate
+from cooldownd.importer import import_paths
+from cooldownd.offers import newest_unoffered
 from cooldownd.routinefile import load_library
 from cooldownd.store import Store
 
@@ -169,13 +170,16 @@ def test_replacing_an_offered_live_workout_keeps_it_offered(tmp_path, store, lib
     assert store.get_workout(ble_id) is None
 
 
-def test_offer_candidate_newest_recent_not_offered(tmp_path, store, library) -> None:
+def test_notify_rule_offers_the_newest_recent_workout_and_never_an_older_one(tmp_path, store, library) -> None:
     t0 = fitgen.posix(fitgen.START)
     files = [write(tmp_path, f"r{i}.fit", fitgen.run(minutes=10, start=t0 + i * 3600)) for i in range(3)]
     res = run(store, library, *files)
     newest = res[-1]
     now = t0 + 2 * 3600 + 600 + 60
-    assert offer_candidate(res, now, 6 * 3600, store=store) == newest["id"]
-    assert offer_candidate(res, now + 7 * 3600, 6 * 3600, store=store) is None  # all too old
+    assert newest_unoffered(store, now + 7 * 3600, 6 * 3600) is None  # all too old: nothing marked
+    assert not any(store.was_offered(r["id"]) for r in res)
+    assert newest_unoffered(store, now, 6 * 3600) == newest["id"]
+    # the older recent ones are superseded, so a later call never offers them
+    assert [store.get_workout(r["id"]).outcome["result"] for r in res[:2]] == ["superseded", "superseded"]
     store.mark_offered(newest["id"], now)
-    assert offer_candidate(res, now, 6 * 3600, store=store) == res[1]["id"]
+    assert newest_unoffered(store, now, 6 * 3600) is None
