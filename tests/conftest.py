@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIT = ROOT.parent / "shared" / "fit"
+# Test helpers (fakes, generators, harnesses) live in tests/support and are imported by name.
+sys.path.insert(0, str(Path(__file__).with_name("support")))
 
 
 @pytest.fixture(autouse=True)

@@ -237,7 +237,7 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
     "estimate" for a "duration" load.
 
     ``avg_hr`` / ``max_hr`` are the numbers the recording device shows (checked against 80 device
-    sessions, all within 1 bpm but three explained in tests/test_corpus_import.py). ``avg_hr`` is
+    sessions, all within 1 bpm but three explained in tests/imports/test_corpus_import.py). ``avg_hr`` is
     always ours: from a strap's stored beats (``workout.beats``) when they span half the exercise
     time, per beat and outside ``workout.rests`` (a pool swim's rests); else from the records,
     every timer-running second once, linear between readings (``metrics.hr_average``).

@@ -149,7 +149,8 @@ def _check_table(value: Any, key: str, allowed: frozenset[str]) -> None:
         raise RoutineError(key or "(top)", f"expected a table, got {_kind(value)}")
     for name in value:
         if name not in allowed:
-            where = f"{key}.{name}" if key else str(name)
+            shown = str(name) if str(name).isprintable() else repr(name)  # an error is one line
+            where = f"{key}.{shown}" if key else shown
             raise RoutineError(where, f"unknown key; expected one of {', '.join(sorted(allowed))}")
 
 

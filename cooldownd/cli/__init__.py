@@ -1,0 +1,197 @@
+"""The command-line front door: parse, configure logging once, dispatch, turn errors into one line.
+
+Exit codes: 0 fine, 1 some input failed, 2 usage, 78 configuration error. Heavy libraries are
+imported inside the commands that need them so ``cooldownd --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from cooldownd import __version__
+from cooldownd.errors import ConfigError, CooldownError
+
+if TYPE_CHECKING:
+    from cooldownd.settings import Settings
+
+log = logging.getLogger("cooldownd")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 78
+LEVELS = ("light", "moderate", "hard", "very_hard")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cooldownd", description="Notices the end of a workout and walks you "
+                                "through a back-stretching cool-down.")
+    p.add_argument("--version", action="version", version=f"cooldownd {__version__}")
+    p.add_argument("--config", metavar="PATH", help="configuration file (default: $COOLDOWND_CONFIG, "
+                   "else $XDG_CONFIG_HOME/cooldownd/config.toml)")
+    noise = p.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="debug logging (and tracebacks)")
+    noise.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
+    imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--json", action="store_true", help="one JSON object per line per workout or failed input")
+    imp.add_argument("--no-notify", action="store_true", help="record only, never offer a walk-through")
+    imp.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
+    scan = sub.add_parser("scan", help="list nearby heart-rate devices")
+    scan.add_argument("--timeout", type=float, default=10.0, metavar="S")
+    rt = sub.add_parser("routine", help="walk through a routine now (or print it)")
+    rt.add_argument("--level", choices=LEVELS, default="moderate")
+    rt.add_argument("--sport", default="generic", help="FIT sport name, e.g. cycling, running, training")
+    rt.add_argument("--dry-run", action="store_true", help="print the routine instead of walking through it")
+    hist = sub.add_parser("history", help="recent workouts and their walk-throughs")
+    hist.add_argument("--json", action="store_true")
+    hist.add_argument("--limit", type=int, default=20, metavar="N")
+    st = sub.add_parser("status", help="what the daemon is doing")
+    st.add_argument("--json", action="store_true")
+    cfg = sub.add_parser("config", help="check, show or locate the configuration")
+    cfg.add_argument("action", choices=("check", "show", "path"))
+    svc = sub.add_parser("service", help="systemd user service")
+    svc.add_argument("action", choices=("install",))
+    demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
+    demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
+    return p
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    # journald stamps every line itself; a terminal gets our own time stamps.
+    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else \
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, datefmt="%H:%M:%S", stream=sys.stderr, force=True)
+    if not verbose:
+        for noisy in ("bleak", "dbus_fast", "desktop_notifier"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cooldownd`` command."""
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"cooldownd: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CooldownError as exc:
+        print(f"cooldownd: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the reader left: not an error.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:  # a traceback is for developers: -v shows it
+        if args.verbose:
+            log.exception("internal error")
+        print(f"cooldownd: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from cooldownd import settings as cfg
+
+    return cfg.load(args.config)[0]
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """config path | show | check."""
+    from cooldownd import settings as cfg
+
+    if args.action == "path":
+        path, _ = cfg.config_path(args.config)
+        print(path)
+        return EXIT_OK
+    settings, path = cfg.load(args.config)
+    from cooldownd.routinefile import load_library
+
+    load_library(settings.routines.file)
+    if args.action == "show":
+        print(cfg.to_toml(settings), end="")
+    else:
+        where = path if path.exists() else f"{path} (not present: all defaults)"
+        print(f"configuration OK: {where}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Recent workouts with their walk-through outcome."""
+    from cooldownd.store import Store
+
+    settings = _settings(args)
+    store = Store.open(settings.store_path())
+    try:
+        rows = store.workouts(limit=max(args.limit, 0))
+    finally:
+        store.close()
+    for row in rows:
+        entry = dict(row.summary, id=row.id, source=row.source, offered_at=row.offered_at, walkthrough=row.outcome)
+        if args.json:
+            print(json.dumps(entry))
+        else:
+            print(_history_line(entry))
+    if not rows and not args.json:
+        print("no workouts yet")
+    return EXIT_OK
+
+
+def _history_line(e: dict) -> str:
+    minutes = round((e.get("duration_s") or 0) / 60)
+    load = e.get("load")
+    outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
+    return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} {minutes:>4} min  "
+            f"load {load if load is not None else '-':>5}  {e.get('level') or '-':<9}  walk-through: {outcome}")
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    """Write the systemd user unit for this installation."""
+    import shutil
+    from pathlib import Path
+
+    from cooldownd.daemon.service import SYSTEMCTL_HINT, install_unit
+    from cooldownd.settings import config_home
+
+    settings = _settings(args)
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "cooldownd" and argv0.exists():
+        exe = argv0.absolute()
+    else:  # python -m cooldownd: the console script next to this interpreter
+        found = shutil.which("cooldownd", path=str(Path(sys.executable).parent)) or shutil.which("cooldownd")
+        exe = Path(found).absolute() if found else Path(sys.executable).parent / "cooldownd"
+    unit = install_unit(exe, config_home(), state_dir=settings.store_path().parent)
+    print(f"wrote {unit}")
+    print(SYSTEMCTL_HINT)
+    return EXIT_OK
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "config": cmd_config,
+    "history": cmd_history,
+    "service": cmd_service,
+    "run": _lazy("cooldownd.daemon.app", "cmd_run"),
+    "status": _lazy("cooldownd.daemon.instance", "cmd_status"),
+    "import": _lazy("cooldownd.cli.commands", "cmd_import"),
+    "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
+    "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
+    "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
+}

@@ -1,0 +1,194 @@
+"""The one-shot commands: import, scan, routine, demo (``run`` and ``status`` live in app.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+import time
+from dataclasses import replace
+
+from cooldownd import settings as cfg
+from cooldownd.core.model import Level, Routine
+
+log = logging.getLogger(__name__)
+
+
+def this_year() -> int:
+    """The current year, for age-based estimates (the core reads no clock)."""
+    return dt.date.today().year
+
+
+# -- demo and routine ---------------------------------------------------------------------------
+def _shortened(routine: Routine, hold_s: int) -> Routine:
+    return replace(routine, steps=tuple(replace(s, hold_s=min(s.hold_s, hold_s)) for s in routine.steps))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A synthetic hard ride through the real intensity -> routine -> walk-through path."""
+    return asyncio.run(_demo(cfg.load(args.config)[0], args.fast))
+
+
+async def _demo(settings: cfg.Settings, fast: bool) -> int:
+    from cooldownd.core.intensity import assess, describe
+    from cooldownd.core.routines import choose
+    from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
+    from cooldownd.desktop.notify import choose_notifier
+    from cooldownd.desktop.offers import AutoStart, coach_knobs, present
+    from cooldownd.routinefile import load_library
+
+    library = load_library(settings.routines.file)
+    workout = synthetic_ride(end=time.time())
+    a = assess(workout, DEMO_ATHLETE, settings.intensity_knobs(), this_year=this_year())
+    routine = choose(library, a.level, workout.sport, workout.sub_sport)
+    knobs = coach_knobs(settings.notify)
+    if fast:
+        routine = _shortened(routine, 1)
+        knobs = replace(knobs, transition_s=0.3, offer_timeout_s=60)
+    print(f"demo: a synthetic {DEMO_MINUTES}-minute ride: avg HR {a.avg_hr:.0f}, NP {a.np:.0f} W, IF {a.if_:.2f}, "
+          f"TSS {a.tss:.0f}, load {a.load:.0f} ({a.load_source}) -> {a.level.value}; routine {routine.name}, "
+          f"{len(routine.steps)} steps", flush=True)
+    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
+    print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
+    try:
+        outcome = await present(routine, describe(a, workout.sport, workout.sub_sport),
+                                AutoStart(notifier, 1.0 if fast else 15.0), knobs,
+                                level=a.level, load=a.load, hrr60=workout.hrr60)
+    finally:
+        await notifier.aclose()
+    print(f"demo: walk-through {outcome.result.value if outcome.result else 'ended'}, "
+          f"{outcome.steps_done} of {len(routine.steps)} steps", flush=True)
+    return 0
+
+
+def cmd_routine(args: argparse.Namespace) -> int:
+    """Print a routine, or walk through it now."""
+    from cooldownd.core.routines import choose
+    from cooldownd.routinefile import load_library
+
+    settings = cfg.load(args.config)[0]
+    routine = choose(load_library(settings.routines.file), Level(args.level), args.sport)
+    if args.dry_run:
+        total = sum(s.hold_s for s in routine.steps)
+        print(f"{routine.name}: {len(routine.steps)} steps, {total // 60} min {total % 60} s of holds")
+        for i, step in enumerate(routine.steps, 1):
+            side = f" ({step.side})" if step.side else ""
+            print(f"{i:>2}. {step.title}{side}, {step.hold_s} s: {step.text}")
+        return 0
+    return asyncio.run(_walk_now(settings, routine))
+
+
+async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
+    from cooldownd.desktop.notify import choose_notifier
+    from cooldownd.desktop.offers import AutoStart, coach_knobs, present
+
+    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
+    try:
+        word = routine.level.value.replace("_", " ")
+        outcome = await present(routine, f"Cool-down: {word} routine", AutoStart(notifier, 0.0),
+                                coach_knobs(settings.notify), level=routine.level)
+    finally:
+        await notifier.aclose()
+    log.debug("routine: %s", outcome)
+    return 0
+
+
+# -- scan ---------------------------------------------------------------------------------------
+def cmd_scan(args: argparse.Namespace) -> int:
+    """List heart-rate devices nearby."""
+    from cooldownd.live.ble import scan
+
+    settings = cfg.load(args.config)[0]
+    devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
+    if not devices:
+        print(f"no heart-rate devices found in {args.timeout:g} s (is the strap worn, or broadcasting?)")
+        return 0
+    for d in sorted(devices, key=lambda d: -(d.rssi if d.rssi is not None else -999)):
+        print(f"{d.address}  {d.rssi if d.rssi is not None else '?':>4} dBm  {d.name or '(no name)'}")
+    return 0
+
+
+# -- import -------------------------------------------------------------------------------------
+class _Progress:
+    """Live progress on a terminal (count, current file, rate); silent when stderr is not a tty."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, done: int, name: str) -> None:
+        now = time.monotonic()
+        if not self.tty or now - self.last < 0.2:
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-6)
+        short = name if len(name) <= 50 else "..." + name[-47:]
+        sys.stderr.write(f"\r\033[K{done} files, {rate:.1f}/s  {short}")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _human(r: dict) -> str:
+    if r["status"] in ("skipped", "error"):
+        return f"{r['status']:<9} {r['file']}: {r['error']}"
+    if r["status"] == "duplicate":
+        return f"duplicate {r['file']}"
+    minutes = round((r.get("duration_s") or 0) / 60)
+    note = f"  ({r['note']})" if r.get("note") else ""
+    return (f"imported  {r['file']}: {r['sport']} {minutes} min, load {r['load']} ({r['load_source']}), "
+            f"{r['level']}{note}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
+    from cooldownd.imports.bulk import import_many
+    from cooldownd.routinefile import load_library
+    from cooldownd.store import Store
+
+    settings = cfg.load(args.config)[0]
+    library = load_library(settings.routines.file)
+    store = Store.open(settings.store_path())
+    counts: dict[str, int] = {}
+    results: list[dict] = []
+    progress = _Progress()
+    t0 = time.monotonic()
+    try:
+        for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
+                             knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
+                             jobs=args.jobs, progress=progress):
+            progress.clear()
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+            results.append({k: r.get(k) for k in ("status", "id", "end")})
+            print(json.dumps(r) if args.json else _human(r), flush=True)
+        progress.clear()
+        elapsed = time.monotonic() - t0
+        total = sum(counts.values())
+        print(f"{total} inputs in {elapsed:.1f} s: " + ", ".join(
+            f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error")), file=sys.stderr)
+        if not args.no_notify:
+            _offer_after_import(store, settings, library, results)
+    finally:
+        store.close()
+    return 1 if counts.get("error") else 0
+
+
+def _offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
+    from cooldownd.daemon.instance import signal_daemon
+    from cooldownd.desktop.offers import newest_unoffered, offer_workout
+
+    if not any(r["status"] == "imported" for r in results):
+        return
+    if signal_daemon(settings):
+        log.info("import: the running daemon will offer the cool-down if one is due")
+        return
+    workout_id = newest_unoffered(store, time.time(), settings.notify.max_age)
+    if workout_id is not None:
+        asyncio.run(offer_workout(store, workout_id, settings, library))

@@ -1,0 +1,1 @@
+"""The daemon: supervisors wired in one TaskGroup, watched folders, systemd, the single instance."""

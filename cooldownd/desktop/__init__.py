@@ -1,0 +1,1 @@
+"""The desktop: notification cards, the walk-through driver and the offers."""

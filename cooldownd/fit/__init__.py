@@ -1,0 +1,1 @@
+"""FIT decoding: bytes to messages (fastfit, fitparse fallback) and messages to core Workouts."""

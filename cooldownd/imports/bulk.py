@@ -1,0 +1,220 @@
+"""Bulk import on several cores: the same per-file results as ``importer.import_paths``, in input order.
+
+The parent reads inputs (zip members one at a time), hashes them and skips known ones before
+any work is sent; ``importer.prepare`` (decode, workouts, assessment, summary) runs in a pool of
+spawned processes (the daemon may have threads, so never fork); ``importer.settle`` (duplicate
+checks and one transaction per file) runs here, in input order. At most ``WINDOW_PER_JOB`` x
+jobs files (and ``WINDOW_BYTES``) are read ahead. A worker that dies (killed, out of memory)
+costs error lines for the files in flight, not the batch: a fresh pool takes the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from cooldownd.imports import importer
+from cooldownd.imports.inputs import expand, inputs
+
+log = logging.getLogger(__name__)
+
+SMALL_BATCH = 4  # fewer inputs than this (and no zip) stay in-process: pool start-up costs ~0.3 s
+WINDOW_PER_JOB = 8
+WINDOW_BYTES = 64 * 2**20
+MAX_POOL_DEATHS = 3
+
+
+def default_jobs() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None, athlete: Any, knobs: Any,
+                library: Any, this_year: int | None = None, jobs: int | None = None,
+                progress: importer.Progress | None = None) -> Iterator[dict]:
+    """Import every input, yielding one result per workout or failed input, in input order."""
+    jobs = default_jobs() if jobs is None or jobs < 1 else jobs
+    todo = list(inputs(paths))
+    if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
+        yield from importer.import_paths([n for n, _ in todo], store=store, athlete=athlete, knobs=knobs,
+                                         library=library, this_year=this_year, progress=progress)
+        return
+    job = importer.Job(athlete, knobs, library, store.history_max_hr(), this_year)
+    with _Pool(jobs, job) as pool:
+        yield from _run(todo, store, job, pool, progress)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One thing to settle in input order: an input starting, a ready line, or a file."""
+
+    name: str
+    line: dict | None = None
+    sha: str = ""
+    data: bytes | None = None  # kept only for a file not sent (a copy of one in flight)
+    future: Future | None = None
+    size: int = 0
+    start: int = -1  # >= 0: input number ``start`` begins here (progress)
+
+
+def _slots(todo: list, store: Any, pool: _Pool) -> Iterator[_Slot]:
+    """Read, hash and send each file; in-batch copies and known files are not sent."""
+    sent: set[str] = set()
+    for done, (name, loader) in enumerate(todo):
+        yield _Slot(name, start=done)
+        for member, body in expand(name, loader):
+            if isinstance(body, dict):
+                yield _Slot(member, line=body)
+                continue
+            sha = hashlib.sha256(body).hexdigest()
+            if sha in sent:  # settled after the first copy: a duplicate then, unless that one failed
+                yield _Slot(member, sha=sha, data=body, size=len(body))
+            elif store.get_file(sha) is not None:
+                yield _Slot(member, sha=sha)
+            else:
+                sent.add(sha)
+                yield _Slot(member, sha=sha, future=pool.submit(member, body, sha), size=len(body))
+
+
+def _run(todo: list, store: Any, job: importer.Job, pool: _Pool, progress: Any) -> Iterator[dict]:
+    window: deque[_Slot] = deque()
+    held = 0
+    feed = _slots(todo, store, pool)
+    limit = WINDOW_PER_JOB * pool.jobs
+    while True:
+        for slot in feed:
+            window.append(slot)
+            held += slot.size
+            if len(window) >= limit or held >= WINDOW_BYTES:
+                break
+        if not window:
+            return
+        slot = window.popleft()
+        held -= slot.size
+        if slot.start >= 0:
+            if progress is not None:
+                progress(slot.start, slot.name)
+        elif slot.line is not None:
+            yield slot.line
+        else:
+            yield from importer.settle(store, slot.name, slot.sha, lambda: _prepared(slot, job, pool))
+
+
+def _prepared(slot: _Slot, job: importer.Job, pool: _Pool) -> importer.Prepared:
+    if slot.future is None:  # a copy whose first was not stored (it failed): decode it here
+        return importer.prepare(job, slot.name, slot.data or b"", slot.sha)
+    return pool.result(slot.future, slot.name)
+
+
+class _Pool:
+    """A spawn-context ProcessPoolExecutor that is replaced when a worker dies."""
+
+    def __init__(self, jobs: int, job: importer.Job) -> None:
+        self.jobs, self.job, self.deaths = jobs, job, 0
+        self.executor = self._start()
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing.reduction import ForkingPickler
+
+        # the routine library is frozen through read-only mappings; send them as the dicts they wrap
+        ForkingPickler.register(MappingProxyType, _reduce_mapping)
+        level = logging.getLogger("cooldownd").getEffectiveLevel()
+        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init, initargs=(self.job, level))
+
+    def submit(self, name: str, data: bytes, sha: str) -> Future:
+        """Send one file to a worker (a fresh pool if the last one died); a failed future past the limit."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        while self.executor is not None:
+            try:
+                return self.executor.submit(_work, name, data, sha)
+            except (BrokenProcessPool, OSError):  # OSError: its wake-up pipe closed under it as it broke
+                self._replace()
+        done: Future = Future()
+        done.set_result((importer.Prepared("failed", f"not decoded: worker processes died {self.deaths} times; "
+                                           "try --jobs 1"), []))
+        return done
+
+    def result(self, future: Future, name: str) -> importer.Prepared:
+        """The worker's verdict on ``name`` (its log lines replayed here), or an error if the worker died."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            prepared, records = future.result()
+        except BrokenProcessPool as exc:
+            log.warning("%s: the worker process decoding it died (%s)", name, exc)
+            return importer.Prepared("failed", "the worker process decoding it died (killed or out of memory); "
+                                     "import it again")
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        return prepared
+
+    def _replace(self) -> None:
+        self.deaths += 1
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._start() if self.deaths < MAX_POOL_DEATHS else None
+        log.warning("bulk import: a worker process died; %s", "started new ones" if self.executor else "giving up")
+
+
+def _reduce_mapping(m: MappingProxyType) -> tuple:
+    return _mapping, (dict(m),)
+
+
+def _mapping(d: dict) -> MappingProxyType:
+    return MappingProxyType(d)
+
+
+# -- in the worker process ------------------------------------------------------------------------
+_JOB: importer.Job | None = None
+_RECORDS: list[logging.LogRecord] = []
+
+
+class _Keep(logging.Handler):
+    """Keeps this task's log records so the parent can replay them through its own handlers."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None  # picklable
+        _RECORDS.append(record)
+
+
+def _worker_init(job: importer.Job, level: int) -> None:
+    import signal
+
+    global _JOB
+    _JOB = job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool
+    root = logging.getLogger()
+    root.handlers[:] = [_Keep()]
+    root.setLevel(level)
+
+
+def _work(name: str, data: bytes, sha: str) -> tuple[importer.Prepared, list[logging.LogRecord]]:
+    _RECORDS.clear()
+    assert _JOB is not None
+    prepared = importer.prepare(_JOB, name, data, sha)
+    records = list(_RECORDS)
+    _RECORDS.clear()
+    return prepared, records

@@ -1,0 +1,181 @@
+"""Inputs of an import: files, folders (recursive), .fit.gz and .zip (nested too), read in memory.
+
+Nothing is ever extracted to disk, so no member name can write anywhere; limits refuse absurd
+inputs (a file over 256 MB, an archive expanding past 1 GB or 100x its size, unsafe member names).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cooldownd.record import lines
+from cooldownd.errors import FitImportError
+
+log = logging.getLogger("cooldownd.imports.importer")
+
+MAX_FILE = 256 * 1024 * 1024
+MAX_EXPANDED = 1024 * 1024 * 1024
+MAX_RATIO = 100
+MAX_ZIP_DEPTH = 4
+SUFFIXES = (".fit", ".fit.gz", ".zip")
+
+Loader = Callable[[], bytes]
+
+
+def inputs(paths: Iterable[str | Path]) -> Iterator[tuple[str, Loader]]:
+    """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted)."""
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from _folder(path)
+        else:
+            yield str(path), _file_loader(path)
+
+
+def _folder(top: Path) -> list[tuple[str, Loader]]:
+    """A folder's wanted files, and an input that fails for each sub-folder that cannot be read."""
+    found: list[tuple[Path, Loader]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or top)
+        found.append((where, _failing(str(where), f"cannot read folder ({exc.strerror or exc})")))
+
+    for root, dirs, files in os.walk(top, onerror=unreadable, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError as exc:  # gone or locked since it was listed
+            unreadable(exc)
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop: each folder once
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if _wanted(p.name) and p.is_file())
+    return [(str(p), load) for p, load in sorted(found, key=lambda x: x[0])]
+
+
+def _failing(name: str, reason: str) -> Loader:
+    def load() -> bytes:
+        raise FitImportError(name, reason)
+    return load
+
+
+def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
+    """(file name, FIT or gzip bytes) for each file of one input, or (name, error line) for a refused one.
+
+    A zip is walked twice: the first walk refuses the whole archive (bomb, depth) before any member
+    is imported and keeps nothing; the second hands out one member at a time (memory: one member).
+    """
+    try:
+        data = loader()
+        if data[:4] != b"PK\x03\x04":
+            yield name, data
+            return
+        for _ in _zip_members(name, data, None, 1):
+            pass
+        for member, body in _zip_members(name, data, None, 1):
+            refused = isinstance(body, FitImportError)
+            yield member, lines.failure(member, None, "error", body.reason) if refused else body
+    except FitImportError as exc:
+        yield name, lines.failure(name, None, "error", exc.reason)
+    except Exception as exc:  # the batch goes on whatever one input does
+        yield name, lines.failure(name, None, "error", failed_line(name, exc))
+
+
+def _wanted(name: str) -> bool:
+    low = name.lower()
+    return not name.startswith(".") and low.endswith(SUFFIXES)
+
+
+def _file_loader(p: Path) -> Loader:
+    def load() -> bytes:
+        try:
+            size = p.stat().st_size
+            if size > MAX_FILE:
+                raise FitImportError(str(p), f"file is {size // 2**20} MB, over the 256 MB limit; not a workout file")
+            return p.read_bytes()
+        except FileNotFoundError as exc:
+            raise FitImportError(str(p), "no such file") from exc
+        except IsADirectoryError as exc:
+            raise FitImportError(str(p), "is a directory") from exc
+        except OSError as exc:
+            raise FitImportError(str(p), f"cannot read ({exc.strerror or exc})") from exc
+    return load
+
+
+def gunzip(name: str, data: bytes) -> bytes:
+    """Decompress gzip data, refusing more than 256 MB (a gzip bomb)."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, MAX_FILE + 1)
+    except zlib.error as exc:
+        raise FitImportError(name, f"bad gzip data ({exc})") from exc
+    if len(out) > MAX_FILE or d.unconsumed_tail:
+        raise FitImportError(name, "gzip expands past 256 MB; refusing it")
+    return out
+
+
+def _unsafe(member: str) -> bool:
+    parts = PurePosixPath(member.replace("\\", "/")).parts
+    return member.startswith(("/", "\\")) or ".." in parts or (len(member) > 1 and member[1] == ":")
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Bytes an archive (with its nested archives) may still expand to."""
+
+    left: int
+
+
+def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> Iterator[tuple[str, Any]]:
+    """(member name, bytes or FitImportError) for each wanted member; raises for a refused archive."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FitImportError(name, f"not a readable zip ({exc})") from exc
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    declared = sum(i.file_size for i in infos)
+    if budget is None:
+        budget = _Budget(min(MAX_EXPANDED, MAX_RATIO * max(len(data), 1)))
+    if declared > budget.left:
+        raise FitImportError(name, f"zip expands to {declared // 2**20} MB, past 1 GB or 100x its size; refusing it")
+    for info in sorted(infos, key=lambda i: i.filename):
+        member = f"{name}!{info.filename}"
+        if _unsafe(info.filename):
+            yield member, FitImportError(member, "unsafe member name (absolute or '..'); refusing it")
+            continue
+        if not _wanted(PurePosixPath(info.filename.replace("\\", "/")).name):
+            continue
+        try:
+            with zf.open(info) as fh:
+                body = fh.read(budget.left + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError) as exc:
+            yield member, FitImportError(member, f"unreadable zip member ({exc})")
+            continue
+        if len(body) > budget.left:
+            raise FitImportError(name, "zip expands past 1 GB or 100x its size; refusing it")
+        budget.left -= len(body)
+        if body[:4] == b"PK\x03\x04":
+            if depth >= MAX_ZIP_DEPTH:
+                yield member, FitImportError(member, f"zips nested over {MAX_ZIP_DEPTH} deep; refusing it")
+                continue
+            yield from _zip_members(member, body, budget, depth + 1)
+        else:
+            yield member, body
+
+
+
+def failed_line(name: str, exc: Exception) -> str:
+    """Log an unexpected failure (one line; the traceback with -v) and word it for the error line."""
+    log.warning("%s: import failed: %s", name, exc)
+    log.debug("%s: traceback", name, exc_info=True)
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,142 @@
+"""Configuration: files, environment, `config` commands, and broken configurations (exit 78, one line)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import run_cli
+from cooldownd import settings as cfg
+from cooldownd.errors import ConfigError
+
+BROKEN = [
+    # (id, file text, text the one-line error must contain)
+    ("bad-toml", "[athlete\nmax_hr = 180\n", "not valid TOML"),
+    ("unknown-section", "[athelete]\nmax_hr = 180\n", "athelete: unknown key"),
+    ("unknown-key", "[athlete]\nmaxhr = 180\n", "athlete.maxhr: unknown key"),
+    ("wrong-type", "[athlete]\nmax_hr = \"fast\"\n", "athlete.max_hr"),
+    ("max-hr-20", "[athlete]\nmax_hr = 20\n", "athlete.max_hr"),
+    ("max-hr-400", "[athlete]\nmax_hr = 400\n", "athlete.max_hr"),
+    ("resting-above-max", "[athlete]\nmax_hr = 110\nresting_hr = 115\n", "resting_hr 115 must be below max_hr 110"),
+    ("resting-equals-max", "[athlete]\nmax_hr = 110\nresting_hr = 110\n", "must be below max_hr"),
+    ("lthr-above-max", "[athlete]\nmax_hr = 170\nlthr = 180\n", "lthr 180 must be below max_hr 170"),
+    ("bad-sex", "[athlete]\nsex = \"x\"\n", "athlete.sex"),
+    ("ble-enabled-string", "[ble]\nenabled = \"maybe\"\n", "ble.enabled"),
+    ("ble-quiet-negative", "[ble]\nquiet_s = -1\n", "ble.quiet_s"),
+    ("ble-devices-not-list", "[ble]\ndevices = 5\n", "ble.devices"),
+    ("detect-negative", "[detect]\nend_s = -5\n", "detect.end_s"),
+    ("detect-unknown", "[detect]\nstart_bpm = 120\n", "detect.start_bpm: unknown key"),
+    ("watch-poll-zero", "[watch]\npoll_s = 0\n", "watch.poll_s"),
+    ("notify-backend", "[notify]\nbackend = \"kde\"\n", "notify.backend"),
+    ("notify-max-age", "[notify]\nmax_age = \"soon\"\n", "notify.max_age"),
+    ("notify-quiet-hours", "[notify]\nquiet_hours = \"late\"\n", "notify.quiet_hours"),
+    ("notify-snooze-negative", "[notify]\nsnooze = -10\n", "notify.snooze"),
+    ("section-as-value", "athlete = 5\n", "athlete: must be a [athlete] table"),
+    ("intensity-order", "[intensity]\nlight_below = 90\nmoderate_below = 80\n", "light_below < moderate_below"),
+    ("routines-missing-file", "[routines]\nfile = \"/nonexistent/routines.toml\"\n", "/nonexistent/routines.toml"),
+    ("routines-unknown-exercise", None, "cobra"),
+    ("not-utf8", b"[athlete]\nmax_hr = 180 # \xff\xfe\n", "config.toml"),
+]
+
+
+@pytest.mark.parametrize(("text", "needle"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
+def test_broken_configuration_exits_78_with_one_line(tmp_path: Path, text: str | bytes | None, needle: str) -> None:
+    path = tmp_path / "config.toml"
+    if text is None:  # a routines file naming an exercise that does not exist
+        routines = tmp_path / "routines.toml"
+        packaged = (Path(__file__).resolve().parents[2] / "config" / "routines.toml").read_text()
+        routines.write_text(packaged.replace('"cat"', '"cobra"', 1))
+        assert routines.read_text() != packaged, "the packaged routines no longer use the id \"cat\""
+        text = f"[routines]\nfile = \"{routines}\"\n"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = run_cli("--config", str(path), "config", "check")
+    assert result.returncode == 78, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert needle in lines[0]
+    assert result.stdout == ""
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    result = run_cli("--config", str(tmp_path / "nope.toml"), "config", "check")
+    assert result.returncode == 78
+    assert "nope.toml: no such file" in result.stderr
+
+
+def test_missing_default_config_means_defaults() -> None:
+    result = run_cli("config", "check")
+    assert result.returncode == 0, result.stderr
+    assert "all defaults" in result.stdout
+
+
+def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[athlete]\nmax_hr = 180\nresting_hr = 50\n")
+    monkeypatch.setenv("COOLDOWND_ATHLETE__MAX_HR", "186")
+    settings, _ = cfg.load(path)
+    assert (settings.athlete.max_hr, settings.athlete.resting_hr) == (186, 50)
+
+
+def test_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COOLDOWND_ATHLETE__MAX_HR", "20")
+    with pytest.raises(ConfigError, match="COOLDOWND_ATHLETE__MAX_HR: athlete.max_hr"):
+        cfg.load()
+
+
+def test_config_file_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "elsewhere.toml"
+    path.write_text("[notify]\nmax_age = \"3h\"\n")
+    monkeypatch.setenv("COOLDOWND_CONFIG", str(path))
+    settings, used = cfg.load()
+    assert used == path and settings.notify.max_age == 3 * 3600
+
+
+def test_settings_are_frozen() -> None:
+    settings, _ = cfg.load()
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.athlete.max_hr = 190  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.notify = settings.notify  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    (90, 90.0), ("90s", 90.0), ("15min", 900.0), ("15m", 900.0), ("6h", 21600.0), ("1h30m", 5400.0), ("0.5h", 1800.0),
+])
+def test_durations(text: object, seconds: float) -> None:
+    assert cfg.parse_duration(text) == seconds
+
+
+def test_show_output_feeds_back(tmp_path: Path) -> None:
+    src = tmp_path / "in.toml"
+    src.write_text("[athlete]\nmax_hr = 186\nsex = \"female\"\n[ble]\ndevices = [\"AA:BB:CC:DD:EE:FF\"]\n"
+                   "[notify]\nquiet_hours = \"22:00-07:00\"\n")
+    shown = run_cli("--config", str(src), "config", "show")
+    assert shown.returncode == 0, shown.stderr
+    again = tmp_path / "again.toml"
+    again.write_text(shown.stdout)
+    tomllib.loads(shown.stdout)
+    reread = run_cli("--config", str(again), "config", "show")
+    assert reread.returncode == 0, reread.stderr
+    assert reread.stdout == shown.stdout
+    assert "max_hr = 186" in shown.stdout and 'devices = ["AA:BB:CC:DD:EE:FF"]' in shown.stdout
+
+
+def test_example_config_is_valid_and_lists_every_key() -> None:
+    example = Path(__file__).resolve().parents[2] / "config" / "cooldownd.toml"
+    result = run_cli("--config", str(example), "config", "check")
+    assert result.returncode == 0, result.stderr
+    text = example.read_text()
+    for section, model in cfg.Settings.model_fields.items():
+        assert f"[{section}]" in text
+        for key in model.annotation.model_fields:
+            assert f"{key} =" in text, f"config/cooldownd.toml does not mention {section}.{key}"
+
+
+def test_config_path_prints_the_default(home: Path) -> None:
+    result = run_cli("config", "path")
+    assert result.returncode == 0
+    assert result.stdout.strip() == str(home / ".config" / "cooldownd" / "config.toml")

@@ -1,0 +1,168 @@
+"""Notifier backends against a fake org.freedesktop.Notifications on a private bus."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+
+from cooldownd.core.coach import Card
+from cooldownd.desktop.notify import (
+    BODY_MAX, TITLE_MAX, ConsoleBackend, DesktopBackend, Press, choose_notifier,
+    probe_capabilities,
+)
+from fake_notifications import private_bus, serve
+
+OFFER = Card("offer", "Cool-down: Back", "Ride done", (("start", "Start"), ("later", "Later"),
+                                                       ("skip", "Skip")))
+STEP = Card("step", "1/2 Cat-cow", "Round, then arch.\nHold 30 s.", (("next", "Next"),
+                                                                      ("stop", "Stop")), 0)
+DONE = Card("done", "Cool-down done", "Level: hard")
+
+
+@pytest.fixture
+def bus(tmp_path, monkeypatch):
+    with private_bus(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        yield address
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 15))
+
+
+async def desktop(actions: bool = True):
+    srv, fake = await serve(actions)
+    notifier = await choose_notifier("auto", stream=io.StringIO())
+    assert isinstance(notifier, DesktopBackend)
+    return srv, fake, notifier
+
+
+def test_probe_reads_capabilities_or_says_none(bus):
+    async def main():
+        none_yet = await probe_capabilities()
+        srv, _ = await serve(actions=True)
+        with_actions = await probe_capabilities()
+        srv.disconnect()
+        srv, _ = await serve(actions=False)
+        without = await probe_capabilities()
+        srv.disconnect()
+        return none_yet, with_actions, without
+
+    none_yet, with_actions, without = run(main())
+    assert none_yet is None
+    assert with_actions == frozenset({"actions", "body", "body-markup"})
+    assert without == frozenset({"body", "body-markup"})
+
+
+@pytest.mark.parametrize("address", ["", "unix:path=/nonexistent/bus", "garbage"])
+def test_no_session_bus_means_console(monkeypatch, address):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    notifier = run(choose_notifier("auto"))
+    assert isinstance(notifier, ConsoleBackend) and not notifier.has_buttons
+
+
+def test_choose_notifier_honours_console_and_rejects_unknown(bus):
+    assert run(choose_notifier("console")).name == "console"
+    with pytest.raises(ValueError, match="auto, desktop or console"):
+        run(choose_notifier("kde"))
+
+
+def test_each_card_replaces_the_last_one_bubble_on_screen(bus):
+    async def main():
+        srv, fake, notifier = await desktop()
+        for card in (OFFER, STEP, DONE):
+            await notifier.show(card)
+        await asyncio.sleep(0.05)
+        return fake, notifier
+
+    fake, notifier = run(main())
+    assert [c["summary"] for c in fake.calls] == [OFFER.title, STEP.title, DONE.title]
+    assert fake.open == [fake.calls[-1]["id"]]
+    # replaced in place: one id, each Notify names the previous one as replaces_id
+    assert [c["replaces"] for c in fake.calls] == [0, fake.calls[0]["id"], fake.calls[0]["id"]]
+    assert len({c["id"] for c in fake.calls}) == 1
+    assert fake.calls[0]["actions"] == ["default", "", "start", "Start", "later", "Later",
+                                        "skip", "Skip"]
+    assert [c["timeout"] for c in fake.calls] == [0, 0, -1]
+    assert all(c["app"] == "cooldownd" for c in fake.calls)
+    assert notifier.sent == 3 and notifier.failed == 0
+
+
+def test_sound_is_asked_for_only_when_configured(bus):
+    async def main():
+        srv, fake = await serve(True)
+        quiet = await choose_notifier("auto", stream=io.StringIO())
+        loud = await choose_notifier("auto", stream=io.StringIO(), sound=True)
+        await quiet.show(OFFER)
+        await loud.show(STEP)
+        await asyncio.sleep(0.05)
+        return fake
+
+    fake = run(main())
+    assert "sound-name" not in fake.calls[0]["hints"]
+    assert fake.calls[1]["hints"].get("sound-name")
+
+
+def test_body_is_escaped_and_long_strings_are_clipped(bus):
+    card = Card("step", "T" * 200, "<b>Wahoo & Co</b>" + "x" * 500)
+
+    async def main():
+        srv, fake, notifier = await desktop()
+        await notifier.show(card)
+        return fake.calls[0]
+
+    call = run(main())
+    assert call["body"].startswith("&lt;b&gt;Wahoo &amp; Co&lt;/b&gt;xxx")
+    assert len(call["summary"]) == TITLE_MAX and call["summary"].endswith("\u2026")
+    # clipped before escaping, so an entity is never cut in half
+    assert call["body"].endswith("x\u2026") and len(call["body"]) == BODY_MAX + 3 * 4 + 4
+
+
+@pytest.mark.parametrize("key, expect", [("next", "next"), ("stop", "stop"),
+                                         ("default", "default")])
+def test_presses_arrive_with_the_card(bus, key, expect):
+    async def main():
+        srv, fake, notifier = await desktop()
+        await notifier.show(STEP)
+        fake.invoke(fake.calls[0]["id"], key)
+        press = await asyncio.wait_for(notifier.presses.get(), 2)
+        await notifier.close()  # already closed by the server: no error, no extra call
+        return press, fake
+
+    press, fake = run(main())
+    assert press == Press(expect, STEP)
+    assert fake.open == []
+
+
+def test_dismissing_a_bubble_is_a_press(bus):
+    async def main():
+        srv, fake, notifier = await desktop()
+        await notifier.show(OFFER)
+        fake.dismiss(fake.calls[0]["id"])
+        return await asyncio.wait_for(notifier.presses.get(), 2)
+
+    assert run(main()) == Press("dismissed", OFFER)
+
+
+def test_forced_desktop_without_a_server_prints_then_uses_the_server_once_it_appears(bus):
+    async def main():
+        console = io.StringIO()
+        notifier = await choose_notifier("desktop", stream=console)
+        await notifier.show(OFFER)  # must not raise
+        srv, fake = await serve()
+        await notifier.show(STEP)
+        return notifier, console.getvalue(), fake
+
+    notifier, text, fake = run(main())
+    assert isinstance(notifier, DesktopBackend) and not notifier.has_buttons
+    assert text == "== Cool-down: Back\n   Ride done\n"
+    assert (notifier.failed, notifier.sent) == (1, 1)
+    assert [c["summary"] for c in fake.calls] == [STEP.title]
+
+
+def test_console_prints_title_and_one_line_body():
+    out = io.StringIO()
+    asyncio.run(ConsoleBackend(out).show(STEP))
+    assert out.getvalue() == "== 1/2 Cat-cow\n   Round, then arch. Hold 30 s.\n"
