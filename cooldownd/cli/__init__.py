@@ -147,11 +147,13 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _history_line(e: dict) -> str:
-    minutes = round((e.get("duration_s") or 0) / 60)
+    from cooldownd.core.wording import format_duration, level_word
+
     load = e.get("load")
     outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
-    return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} {minutes:>4} min  "
-            f"load {load if load is not None else '-':>5}  {e.get('level') or '-':<9}  walk-through: {outcome}")
+    return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
+            f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
+            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}")
 
 
 def cmd_service(args: argparse.Namespace) -> int:

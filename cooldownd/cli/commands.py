@@ -33,7 +33,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: cfg.Settings, fast: bool) -> int:
-    from cooldownd.core.intensity import assess, describe
+    from cooldownd.core.intensity import assess
+    from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
     from cooldownd.desktop.notify import choose_notifier
@@ -54,7 +55,7 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
     try:
-        outcome = await present(routine, describe(a, workout.sport, workout.sub_sport),
+        outcome = await present(routine, headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load),
                                 AutoStart(notifier, 1.0 if fast else 15.0), knobs,
                                 level=a.level, load=a.load, hrr60=workout.hrr60)
     finally:
@@ -87,8 +88,9 @@ async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
 
     notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     try:
-        word = routine.level.value.replace("_", " ")
-        outcome = await present(routine, f"Cool-down: {word} routine", AutoStart(notifier, 0.0),
+        from cooldownd.core.wording import level_word
+
+        outcome = await present(routine, f"Cool-down: {level_word(routine.level)} routine", AutoStart(notifier, 0.0),
                                 coach_knobs(settings.notify), level=routine.level)
     finally:
         await notifier.aclose()
@@ -141,10 +143,11 @@ def _human(r: dict) -> str:
         return f"{r['status']:<9} {r['file']}: {r['error']}"
     if r["status"] == "duplicate":
         return f"duplicate {r['file']}"
-    minutes = round((r.get("duration_s") or 0) / 60)
+    from cooldownd.core.wording import format_duration, level_word
+
     note = f"  ({r['note']})" if r.get("note") else ""
-    return (f"imported  {r['file']}: {r['sport']} {minutes} min, load {r['load']} ({r['load_source']}), "
-            f"{r['level']}{note}")
+    return (f"imported  {r['file']}: {r['sport']} {format_duration(r.get('duration_s') or 0)}, load {r['load']} "
+            f"({r['load_source']}), {level_word(r['level'])}{note}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import enum
 from dataclasses import dataclass
 
 from cooldownd.core.model import Level, Routine, Step
+from cooldownd.core.wording import level_word
 from cooldownd.errors import ConfigError
 
 OFFER_BUTTONS = (("start", "Start"), ("later", "Later"), ("skip", "Skip"))
@@ -221,7 +222,7 @@ class Coach:
     def _done_card(self, now: float) -> Card:
         title = "Cool-down done" if self._result is Result.COMPLETED else "Cool-down stopped"
         stretched = now - (self._started_at if self._started_at is not None else now)
-        parts = [f"Level: {self.level.value.replace('_', ' ')}"]
+        parts = [f"Level: {level_word(self.level)}"]
         if self.load is not None:
             parts.append(f"load {self.load:.0f}")
         parts.append(f"{_minutes(stretched)} min stretched" if stretched >= 60 else

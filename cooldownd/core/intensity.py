@@ -274,38 +274,3 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
         rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
         hrr60=hrr60, minutes_above_90_hrr=above_90, load=load, load_source=load_source, level=level,
         profile=profile, profile_source=_profile_source(profile, load_source, used_rule))
-
-
-_SUB_WORDS = {"strength_training": "strength session", "indoor_cycling": "indoor ride",
-              "virtual_activity": "virtual ride", "treadmill": "treadmill run", "trail": "trail run",
-              "lap_swimming": "pool swim", "open_water": "open-water swim", "yoga": "yoga session",
-              "hiit": "HIIT session", "cardio_training": "cardio session", "indoor_rowing": "row",
-              "mountain": "mountain-bike ride", "elliptical": "elliptical session"}
-_SPORT_WORDS = {"cycling": "ride", "running": "run", "swimming": "swim", "walking": "walk", "hiking": "hike",
-                "rowing": "row", "e_biking": "e-bike ride", "cross_country_skiing": "ski",
-                "alpine_skiing": "ski", "paddling": "paddle", "stand_up_paddleboarding": "paddle"}
-_LEVEL_WORDS = {Level.LIGHT: "Light", Level.MODERATE: "Moderate", Level.HARD: "Hard",
-                Level.VERY_HARD: "Very hard"}
-
-
-def sport_word(sport: str, sub_sport: str = "generic") -> str:
-    """Friendly noun for a FIT sport: "ride", "run", "strength session", else "workout"."""
-    if sub_sport == "virtual_activity" and sport != "cycling":
-        return _SPORT_WORDS.get(sport, "workout")
-    return _SUB_WORDS.get(sub_sport) or _SPORT_WORDS.get(sport, "workout")
-
-
-def format_duration(seconds: float) -> str:
-    """ "45 s", "42 min", "1 h", "1 h 12 min"."""
-    if seconds < 60:
-        return f"{round(seconds)} s"
-    h, m = divmod(round(seconds / 60), 60)
-    if not h:
-        return f"{m} min"
-    return f"{h} h {m} min" if m else f"{h} h"
-
-
-def describe(assessment: Assessment, sport: str, sub_sport: str = "generic") -> str:
-    """One line for the offer card: "Hard ride: 1 h 12 min, load 112"."""
-    return (f"{_LEVEL_WORDS[assessment.level]} {sport_word(sport, sub_sport)}: "
-            f"{format_duration(assessment.duration_s)}, load {round(assessment.load)}")

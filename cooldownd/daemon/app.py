@@ -21,7 +21,7 @@ from typing import Any
 
 from cooldownd import settings as cfg
 from cooldownd.errors import ConfigError, CooldownError
-from cooldownd.daemon.instance import acquire_lock, ago, status_path
+from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
 from cooldownd.store import AsyncStore, Store
 from cooldownd.daemon.systemd import SdNotify
@@ -197,10 +197,10 @@ class Daemon:
             parts.append(s.get("ble") or "looking for a heart-rate strap")
         last = s.get("last_workout")
         if last:
-            from cooldownd.core.intensity import format_duration, sport_word
+            from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 
             what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")
-            level = str(last.get("level") or "?").replace("_", " ")
+            level = level_word(last.get("level") or "?")
             parts.append(f"last: {what} {format_duration(last.get('duration_s') or 0)}, {level}, "
                          f"{ago(time.time() - last['end_ts'])} ago")
         return "; ".join(parts)

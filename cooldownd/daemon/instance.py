@@ -14,6 +14,7 @@ from typing import Any
 
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError, StoreError
+from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 from cooldownd.store import Store
 
 
@@ -82,15 +83,6 @@ def signal_daemon(settings: cfg.Settings) -> bool:
     return True
 
 
-def ago(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{max(0, round(seconds / 60))} min"
-    if seconds < 86400 * 2:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
-
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     """``cooldownd status``: what the daemon is doing, or that it is not running."""
     settings, _ = cfg.load(args.config)
@@ -117,8 +109,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"pending offer for workout {data['pending_offer']['workout']}")
     last = data["last_workout"]
     if last:
-        print(f"last workout: {last.get('sport')} {round((last.get('duration_s') or 0) / 60)} min, "
-              f"{last.get('level')}, load {last.get('load')}, ended {last.get('end')}")
+        what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")
+        print(f"last workout: {what} {format_duration(last.get('duration_s') or 0)}, "
+              f"{level_word(last.get('level') or '?')}, load {last.get('load')}, ended {last.get('end')}")
     else:
         print("no workouts recorded yet")
     return 0

@@ -38,11 +38,13 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
 
 def headline(summary: dict[str, Any]) -> str:
     """The offer's first line, from a stored summary."""
+    from cooldownd.core import wording
+
     if summary.get("headline"):
         return str(summary["headline"])
-    minutes = round((summary.get("duration_s") or 0) / 60)
-    level = str(summary.get("level") or "moderate").replace("_", " ").capitalize()
-    return f"{level} {summary.get('sport') or 'workout'}: {minutes} min, load {summary.get('load')}"
+    return wording.headline(summary.get("level") or "moderate", summary.get("sport") or "generic",
+                            summary.get("sub_sport") or "generic", summary.get("duration_s") or 0,
+                            summary.get("load"))
 
 
 def routine_for(summary: dict[str, Any], library: Library) -> Routine:

@@ -130,12 +130,13 @@ def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
 
 
 def _assess(job: Job, name: str, sha: str, w: Workout) -> Assessed:
-    from cooldownd.core.intensity import assess, describe
+    from cooldownd.core.intensity import assess
+    from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
 
     a = assess(w, job.athlete, job.knobs, history_max_hr=job.history_max_hr, this_year=job.this_year)
     s = lines.summary(w, a, choose(job.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
-    s["headline"] = describe(a, w.sport, w.sub_sport)
+    s["headline"] = headline(a.level, w.sport, w.sub_sport, a.duration_s, a.load)
     return Assessed(s, w.source, w.start, w.end, richness(w))
 
 

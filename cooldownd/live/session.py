@@ -199,7 +199,8 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
     import datetime as dt
 
     from cooldownd.record import lines
-    from cooldownd.core.intensity import assess, describe
+    from cooldownd.core.intensity import assess
+    from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
     from cooldownd.imports.importer import richness
 
@@ -207,7 +208,7 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
                history_max_hr=store.history_max_hr(), this_year=dt.date.today().year)
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     summary = lines.summary(workout, a, routine.name)
-    summary["headline"] = describe(a, workout.sport, workout.sub_sport)
+    summary["headline"] = headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load)
     mine = richness(workout)
     with store.transaction():
         if session is not None:

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cooldownd.core.intensity import Knobs, assess, describe, format_duration, resolve_profile, sport_word
+from cooldownd.core.intensity import Knobs, assess, resolve_profile
+from cooldownd.core.wording import format_duration, headline, sport_word
 from cooldownd.core.model import Athlete, DeviceSummary, FileProfile, Level, Record, Workout
 
 ME = Athlete(max_hr=190, resting_hr=60, lthr=170, sex="male")
@@ -287,7 +288,7 @@ def test_load_sources() -> None:
 def test_describe(sport, sub, secs, load, level, text) -> None:
     a = assess(workout(end=secs), Athlete())
     a = type(a)(**{**{f: getattr(a, f) for f in a.__dataclass_fields__}, "load": load, "level": level})
-    assert describe(a, sport, sub) == text
+    assert headline(a.level, sport, sub, a.duration_s, a.load) == text
 
 
 def test_words() -> None:
