@@ -254,7 +254,7 @@ class _Parts:
         # (wrist or stale live values) read 5 bpm low on a triathlon swim (sports-lib 6788312639-1).
         beats = [(t, b) for t, b in self.hr if start <= t <= end + 1.0]
         if beats:
-            recs = merge_hr(recs, beats)
+            recs = merge_hr(recs, self.hr)
         swum = [(a, b) for a, b in self.swum_laps if start - 1.0 <= a <= end]
         rests = pool_rests(swum, start, end) if sport == ("swimming", "lap_swimming") else []
         pauses = timer_pauses([(t, k) for t, k in self.timer if start - 1.0 <= t <= end + 1.0], end)

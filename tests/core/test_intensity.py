@@ -146,15 +146,25 @@ def test_sparse_beats_leave_the_average_to_the_records() -> None:
     assert assess(few, ME).avg_hr == pytest.approx(130, abs=0.3)  # 30 s of beats: < half the session
 
 
-@pytest.mark.parametrize("device_max, shown", [(None, 150), (175, 175), (140, 150)])
-def test_max_hr_is_raised_to_the_devices_own(device_max, shown) -> None:
+@pytest.mark.parametrize("device_max, shown", [(None, 150), (175, 175), (140, 140)])
+def test_max_hr_is_the_devices_own_when_the_session_has_one(device_max, shown) -> None:
+    # FIT session max_heart_rate is the device's figure (a record above it: a spike it filtered, or
+    # a reading outside its timer), so a run's max never sits above the watch's
     a = assess(workout([140, 150, 145], times=[0, 4, 8], device=DeviceSummary(max_hr=device_max)), ME)
     assert a.max_hr == shown
 
 
-def test_no_hr_means_no_avg_or_max_even_with_a_device_max() -> None:
-    a = assess(workout(power=[200] * 60, sport="cycling", device=DeviceSummary(max_hr=170)), ME)
+@pytest.mark.parametrize("device_avg, shown", [(None, 146.25), (139, 139)])
+def test_avg_hr_is_the_devices_own_when_the_session_has_one(device_avg, shown) -> None:
+    a = assess(workout([140, 150, 145], times=[0, 4, 8], device=DeviceSummary(avg_hr=device_avg)), ME)
+    assert a.avg_hr == pytest.approx(shown)
+
+
+def test_no_hr_and_no_device_figures_means_no_avg_or_max() -> None:
+    a = assess(workout(power=[200] * 60, sport="cycling"), ME)
     assert a.avg_hr is None and a.max_hr is None
+    shown = assess(workout(power=[200] * 60, sport="cycling", device=DeviceSummary(avg_hr=150, max_hr=170)), ME)
+    assert (shown.avg_hr, shown.max_hr) == (150, 170)  # the watch measured what the file did not store
 
 
 @pytest.mark.parametrize("swum, rests", [
