@@ -59,7 +59,8 @@ def _hr_metrics(workout: Workout, profile: Profile, knobs: Knobs, k: float, paus
 def _own_avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
                     knobs: Knobs) -> tuple[float | None, int | None]:
     """Average and highest HR from our samples alone, by the rules in ``knobs`` (see ``assess``)."""
-    rests = () if knobs.hr_rests_count else workout.rests
+    counts = knobs.hr_rests == "always" or (knobs.hr_rests == "live" and not workout.beats)
+    rests = () if counts else workout.rests
     if knobs.hr_per_beat and workout.beats:
         stats = beat_stats(workout.beats, workout.start, workout.end, pauses, Pauses(rests))
         if stats is not None and stats[2] >= _MIN_COVERAGE * exercise_s:
@@ -173,7 +174,7 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
     (FIT profile, session fields 16 and 17: what the watch showed); else ours (``_own_avg_max_hr``):
     from a strap's stored beats (``workout.beats``) when they span half the exercise time, per beat
     and outside ``workout.rests`` (a pool swim's rests), per ``knobs.hr_per_beat`` /
-    ``knobs.hr_rests_count``; else from the records (stored beats merged in by the FIT SDK's rule),
+    ``knobs.hr_rests``; else from the records (stored beats merged in by the FIT SDK's rule),
     every timer-running second once, linear between readings (``metrics.hr_average``); the peak is
     the highest timer-running reading. Zones, TRIMP and load stay per sample with gaps capped
     (``knobs.max_gap_s``).

@@ -48,9 +48,11 @@ class Knobs:
     # A strap's stored beats (FIT ``hr`` messages): averaged per beat (True) or per second from the
     # records they were merged into by the FIT SDK's merge_heart_rates rule (False).
     hr_per_beat: bool = True
-    # Pool-swim rests (timer running, no distance: Garmin's "swim data is not recorded during a rest")
-    # count toward avg / max HR (True, the FIT profile's literal "excludes pause time" only) or not.
-    hr_rests_count: bool = False
+    # Pool-swim rests (timer running, no distance) toward avg / max HR: "always" (the FIT profile's
+    # session avg_heart_rate "excludes pause time", nothing else), "never" (Garmin: "swim data is not
+    # recorded during a rest"), or "live": they count where the HR was live (records), not where it
+    # is a strap's stored beats (which Garmin fills into the swum lengths only).
+    hr_rests: str = "live"
     # NP's 30 s rolling mean restarts after each timer stop (True) or rolls through pauses (False).
     np_split_at_pauses: bool = True
     # TSS = 100 x hours x IF^2 with hours from: "np" the power seconds less one 30 s window,
