@@ -153,7 +153,7 @@ def _history_line(e: dict) -> str:
     outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
     return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
-            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}")
+            f"walk-through: {outcome:<9}  {e.get('reason') or level_word(e.get('level') or '-')}")
 
 
 def cmd_service(args: argparse.Namespace) -> int:

@@ -146,8 +146,9 @@ def _human(r: dict) -> str:
     from cooldownd.core.wording import format_duration, level_word
 
     note = f"  ({r['note']})" if r.get("note") else ""
+    why = r.get("reason") or level_word(r["level"])
     return (f"imported  {r['file']}: {r['sport']} {format_duration(r.get('duration_s') or 0)}, load {r['load']} "
-            f"({r['load_source']}), {level_word(r['level'])}{note}")
+            f"({r['load_source']}), {why}{note}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 from cooldownd.core.model import Assessment, Workout
+from cooldownd.core.wording import reason_words
 
 WORKOUT_KEYS = (
     "sport", "sub_sport", "start", "end", "duration_s", "elapsed_s", "avg_hr", "max_hr", "trimp",
     "hrss", "np", "if", "tss", "rmssd_ms", "hrr60", "load", "load_source", "level", "routine",
-    "profile_source",
+    "profile_source", "reason",
 )
 KEYS = ("file", "sha256", "status", "error", *WORKOUT_KEYS, "note")
 
@@ -36,7 +37,8 @@ def summary(workout: Workout, assessment: Assessment, routine_name: str | None, 
         "avg_hr": _r(a.avg_hr), "max_hr": a.max_hr, "trimp": _r(a.trimp), "hrss": _r(a.hrss),
         "np": _r(a.np), "if": _r(a.if_, 2), "tss": _r(a.tss), "rmssd_ms": _r(a.rmssd_ms),
         "hrr60": a.hrr60, "load": _r(a.load), "load_source": a.load_source, "level": a.level.value,
-        "routine": routine_name, "profile_source": a.profile_source, "note": workout.note,
+        "routine": routine_name, "profile_source": a.profile_source, "reason": reason_words(a.level, a.reason),
+        "note": workout.note,
     }
 
 

@@ -356,3 +356,33 @@ def test_gaps_and_pauses_add_nothing(hrs, data) -> None:
         assert a.duration_s == base.duration_s
         assert a.trimp == pytest.approx(base.trimp) and a.load == pytest.approx(base.load)
         assert a.zones_s == pytest.approx(base.zones_s)
+
+
+def test_every_assessment_says_why_in_words() -> None:
+    from cooldownd.core.wording import reason_words
+
+    ride = assess(workout([150] * 3600, power=[230] * 3600, sport="cycling"), Athlete(ftp=250))
+    assert reason_words(ride.level, ride.reason) == "hard: load 84 from power, FTP 250 from your settings"
+    run = assess(workout([150] * 1800), Athlete(max_hr=190, resting_hr=50))
+    assert reason_words(run.level, run.reason).startswith("light: load 32 ")
+    assert "from heart rate, threshold 169 bpm estimated" in reason_words(run.level, run.reason)
+
+
+def test_a_level_above_its_load_always_says_why() -> None:
+    from cooldownd.core.wording import reason_words
+
+    # 26 min, 15 of them at >= 90 % HRR: a load in the moderate range, but very hard
+    a = assess(workout([120] * 660 + [185] * 900), Athlete(max_hr=190, resting_hr=50, lthr=175))
+    words = reason_words(a.level, a.reason)
+    assert a.level is Level.VERY_HARD and a.load < Knobs().hard_below and a.reason.kind == "near_max"
+    assert words.startswith("very hard: 15 min above 90 % of heart-rate reserve (max HR 190 from your settings)")
+    assert f"though load {round(a.load)} from heart rate" in words
+
+
+def test_device_and_duration_loads_say_so() -> None:
+    from cooldownd.core.wording import reason_words
+
+    te = assess(workout(sport="cycling", end=3600.0, device=DeviceSummary(training_effect=3.4)), ME)
+    assert reason_words(te.level, te.reason) == "hard: load 108 from the device's training effect 3.4"
+    bare = assess(workout(sport="running", end=2400.0), ME)
+    assert reason_words(bare.level, bare.reason) == "moderate: load 40 from 40 min at 60 an hour (no power or heart rate)"
