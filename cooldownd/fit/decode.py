@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cooldownd.core.model import Record, Workout
 from cooldownd.errors import FitImportError
+from cooldownd.fit.sports import sport_name, sub_sport_name
 from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix, rr_ms,
                                  swum_laps, timer_pauses)
 
@@ -220,7 +221,7 @@ class _Parts:
             elif name in ("user_profile", "zones_target"):
                 prof.update({f"{name}.{k}": x for k, x in v.items() if x is not None})
             elif name == "sport" and v.get("sport"):
-                sport = (str(v["sport"]), str(v.get("sub_sport") or "generic"))
+                sport = (sport_name(v["sport"]), sub_sport_name(v.get("sub_sport")))
         recs.sort(key=lambda r: r.t)
         hr = hr_samples(v for n, v in messages if n == "hr")
         return cls(recs, hr, rr, sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"))
@@ -237,7 +238,7 @@ class _Parts:
         if start is None:
             return None
         end = start + elapsed if elapsed is not None else (stamp if stamp is not None else start)
-        sport = (str(sess.get("sport") or self.sport[0]), str(sess.get("sub_sport") or "generic"))
+        sport = (sport_name(sess.get("sport"), self.sport[0]), sub_sport_name(sess.get("sub_sport")))
         return self._workout(sport, start, end, sess)
 
     def sessionless_workout(self) -> Workout | None:
