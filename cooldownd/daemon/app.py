@@ -23,6 +23,8 @@ from cooldownd import settings as cfg
 from cooldownd.errors import ConfigError, CooldownError
 from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
+from cooldownd.record import lines
+from cooldownd.record.summary import Summary
 from cooldownd.store import AsyncStore, Store
 from cooldownd.daemon.systemd import SdNotify
 
@@ -96,7 +98,7 @@ class Daemon:
         from cooldownd.daemon.folders import FolderImporter
 
         for row in await self.store.call(Store.workouts, 1):
-            self.note_workout(row.summary, row.end)
+            self.note_workout(row.summary)
         folders = FolderImporter(self)
         self._spawn(tg, "folders", folders.run)
         self._spawn(tg, "offers", self._offer_loop)
@@ -221,12 +223,14 @@ class Daemon:
         except OSError as exc:
             log.debug("%s: cannot write status: %s", path, exc)
 
-    def note_workout(self, summary: dict[str, Any], end_ts: float) -> None:
+    def note_workout(self, summary: Summary) -> None:
         """Remember the newest workout for the status line."""
         last = self.status.get("last_workout")
-        if last is None or end_ts >= last["end_ts"]:
-            self.update_status(last_workout={k: summary.get(k) for k in ("sport", "sub_sport", "level", "duration_s",
-                                                                          "load", "start")} | {"end_ts": end_ts})
+        if last is None or summary.end >= last["end_ts"]:
+            s = summary
+            self.update_status(last_workout={"sport": s.sport, "sub_sport": s.sub_sport, "level": s.level.value,
+                                             "duration_s": s.duration_s, "load": s.load, "start": lines.iso(s.start),
+                                             "end_ts": s.end})
 
 
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cooldownd.daemon import watch
+from cooldownd.record.summary import Result
 from cooldownd.store import AsyncStore, Store
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) -> list[dict[str, Any]]:
+def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) -> list[Result]:
     """On the import thread: import ``paths`` (each file in its own error boundary)."""
     from cooldownd.imports.importer import import_paths
 
@@ -70,14 +71,13 @@ class FolderImporter:
     async def _import(self, paths: Sequence[Path]) -> None:
         assert self.imports is not None
         results = await self.imports.call(_import, paths, self.d.settings, self.d.library)
-        fresh = [r for r in results if r.get("status") == "imported"]
+        fresh = [r.summary for r in results if r.status == "imported" and r.summary is not None]
         for r in results:
-            if r.get("status") == "error":
-                log.warning("%s: %s", r.get("file"), r.get("error"))
-            elif r.get("status") == "imported":
-                log.info("%s: imported %s, %s", r.get("file"), r.get("sport"), r.get("level"))
-        for r in fresh:
-            end = dt.datetime.fromisoformat(r["end"].replace("Z", "+00:00")).timestamp()
-            self.d.note_workout(r, end)
+            if r.status == "error":
+                log.warning("%s: %s", r.file, r.error)
+            elif r.status == "imported" and r.summary is not None:
+                log.info("%s: imported %s, %s", r.file, r.summary.sport, r.summary.level.value)
+        for summary in fresh:
+            self.d.note_workout(summary)
         if fresh:
             self.d.offers.put_nowait(None)

@@ -9,6 +9,7 @@ ends otherwise.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
@@ -19,6 +20,9 @@ from cooldownd.core.detector import (IN_WORKOUT, DetectKnobs, Detector, State, W
                                      WorkoutStarted)
 from cooldownd.core.model import Contact, HrSample, Workout
 from cooldownd.errors import StoreError
+from cooldownd.record import lines
+from cooldownd.record.recorder import Rules, record, summarise
+from cooldownd.record.summary import Result
 from cooldownd.store import Store
 
 if TYPE_CHECKING:
@@ -186,36 +190,24 @@ class LiveSession:
         async with self._lock:
             self.buffer.clear()
             session, self.session = self.session, None
-            saved = await self.d.store.call(save_live_workout, workout, session, self.d.settings, self.d.library,
-                                            self.clock())
-        if saved is not None:
-            self.d.note_workout(saved, workout.end)
+            rules = Rules(self.d.settings.athlete_profile(), self.d.settings.intensity_knobs(), self.d.library,
+                          dt.date.today().year)
+            saved = await self.d.store.call(save_live_workout, workout, session, rules, self.clock())
+        if saved.id is not None and saved.summary is not None:
+            self.d.note_workout(saved.summary)
             self.d.offers.put_nowait(None)
 
 
-def save_live_workout(store: Store, workout: Workout, session: int | None, settings: Any, library: Any,
-                      now: float) -> dict[str, Any] | None:
-    """On the store thread: assess, store and close the journal in one transaction; None if a richer copy exists."""
-    import datetime as dt
+def save_live_workout(store: Store, workout: Workout, session: int | None, rules: Rules, now: float) -> Result:
+    """On the store thread: record the workout and close the journal in one transaction.
 
-    from cooldownd.record import lines
-    from cooldownd.core.intensity import assess
-    from cooldownd.core.wording import headline
-    from cooldownd.core.routines import choose
-    from cooldownd.imports.importer import richness
-
-    a = assess(workout, settings.athlete_profile(), settings.intensity_knobs(),
-               history_max_hr=store.history_max_hr(), this_year=dt.date.today().year)
-    routine = choose(library, a.level, workout.sport, workout.sub_sport)
-    summary = lines.summary(workout, a, routine.name)
-    summary["headline"] = headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load)
-    mine = richness(workout)
+    The result is a ``duplicate`` when a copy of the same session at least as rich is stored already.
+    """
+    candidate = summarise(workout, rules, store.history_max_hr(before=workout.start))
     with store.transaction():
         if session is not None:
             store.journal_close(session, now)
-        if any(row.richness >= mine for row in store.find_overlapping(workout.start, workout.end)):
-            log.info("live workout %s: already recorded from a richer source", summary["start"])
-            return None
-        summary["id"] = store.add_workout(summary, source=workout.source, start=workout.start, end=workout.end,
-                                          richness=mine)
-    return summary
+        result = record(store, candidate)
+    if result.id is None:
+        log.info("live workout %s: already recorded from a richer source (%s)", lines.iso(workout.start), result.error)
+    return result

@@ -76,12 +76,13 @@ class Session:
 
 @pytest.fixture(scope="module")
 def sessions() -> list[Session]:
-    from cooldownd.fit.decode import read_workouts
+    from cooldownd.imports.importer import read_fit
 
     out = []
     with MANIFEST.open(newline="") as fh:
         for row in filter(_wanted, csv.DictReader(fh)):
-            workouts = read_workouts(FIT_DIR / row["filename"]).workouts
+            path = FIT_DIR / row["filename"]
+            workouts = read_fit(path.name, path.read_bytes())[0].workouts
             expected = len(_split(row, "sport"))
             assert len(workouts) == expected, f"{row['filename']}: reader gave {len(workouts)} workouts, manifest {expected}"
             out.extend(Session(row, i, len(workouts), w) for i, w in enumerate(workouts))
@@ -266,9 +267,10 @@ def test_our_own_average_matches_the_device(sessions: list[Session]) -> None:
 
 def test_wahoo_averages_over_moving_seconds() -> None:
     """The reason given for fit__unterminated-strings.fit above, checked on its records."""
-    from cooldownd.fit.decode import read_workouts
+    from cooldownd.imports.importer import read_fit
 
-    (w,) = read_workouts(FIT_DIR / "fit__unterminated-strings.fit").workouts
+    path = FIT_DIR / "fit__unterminated-strings.fit"
+    (w,) = read_fit(path.name, path.read_bytes())[0].workouts
     moving = [r.hr for r in w.records if r.hr and (r.speed or 0) > 0]
     assert abs(sum(moving) / len(moving) - w.device.avg_hr) < 0.5
 

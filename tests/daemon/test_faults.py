@@ -27,8 +27,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 import fitgen
+import records
 from conftest import run_cli
 from cooldownd.imports import importer
+from cooldownd.record import lines
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
 from cooldownd.store import Store
@@ -184,9 +186,9 @@ def test_file_deleted_between_listing_and_import_is_one_line(tmp_path: Path) -> 
             (tmp_path / "b.fit").unlink()
 
     try:
-        res = list(importer.import_paths([tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
-                                         knobs=settings.intensity_knobs(),
-                                         library=load_library(settings.routines.file)))
+        res = [lines.import_line(r) for r in importer.import_paths(
+            [tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
+            knobs=settings.intensity_knobs(), library=load_library(settings.routines.file))]
     finally:
         store.close()
     assert [(Path(r["file"]).name, r["status"]) for r in res] == [("a.fit", "imported"), ("b.fit", "error"),
@@ -431,13 +433,13 @@ def test_partly_corrupt_database_is_moved_aside_at_open(tmp_path: Path) -> None:
     store = Store.open(db)
     with store.transaction():
         for i in range(200):
-            store.add_workout({"sport": "cycling", "pad": "x" * 400}, source="fit", start=i * 10, end=i * 10 + 5)
+            store.add_workout(records.summary("cycling", i * 10, i * 10 + 5, note="x" * 400), source="fit")
     store.close()
     damaged = _corrupt_pages(db)
     store = Store.open(db)
     try:
         assert store.workouts() == []  # afresh, and usable
-        store.add_workout({"sport": "running"}, source="fit", start=0, end=1)
+        store.add_workout(records.summary("running", 0, 1), source="fit")
     finally:
         store.close()
     (aside,) = [p for p in tmp_path.iterdir() if p.name.startswith("c.db.corrupt-") and not p.name.endswith(("-wal", "-shm"))]
@@ -660,11 +662,12 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
               library=load_library(settings.routines.file))
     try:
         (part,) = importer.import_paths([tmp_path / "half" / "ride.fit"], **kw)
-        assert part["status"] == "imported" and part["note"]
+        assert part.status == "imported" and part.summary.note
         (whole,) = importer.import_paths([tmp_path / "ride.fit"], **kw)
-        assert whole["status"] == "imported" and whole["duration_s"] == 1200 and whole["sport"] == "cycling"
-        (kept,) = store.workouts()
-        assert kept.summary["duration_s"] == 1200
+        assert whole.status == "imported" and whole.summary.duration_s == 1200 and whole.summary.sport == "cycling"
+        (kept,) = store.workouts()  # the truncated copy stays, superseded: history hides it
+        assert kept.summary.duration_s == 1200 and kept.id == whole.id
+        assert store.get_workout(part.id).superseded_by == whole.id
     finally:
         store.close()
 

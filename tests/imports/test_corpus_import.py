@@ -16,6 +16,7 @@ from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Athlete
 from cooldownd.fit.sports import sport_name
 from cooldownd.imports.importer import import_paths
+from cooldownd.record import lines
 from cooldownd.routinefile import load_library
 from cooldownd.store import Store
 
@@ -40,8 +41,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     store = Store.open(tmp_path_factory.mktemp("corpus") / "cooldownd.db")
     try:
         kw = dict(store=store, athlete=Athlete(), knobs=Knobs(), library=load_library())
-        first = list(import_paths([SHARED_FIT], **kw))
-        second = list(import_paths([SHARED_FIT], **kw))
+        first = [lines.import_line(r) for r in import_paths([SHARED_FIT], **kw)]
+        second = [lines.import_line(r) for r in import_paths([SHARED_FIT], **kw)]
     finally:
         logging.getLogger("cooldownd").removeHandler(handler)
         store.close()
