@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=("check", "show", "path"))
     svc = sub.add_parser("service", help="systemd user service")
     svc.add_argument("action", choices=("install",))
+    sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
     return p
@@ -197,6 +198,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _lazy("cooldownd.daemon.app", "cmd_run"),
     "status": _lazy("cooldownd.daemon.instance", "cmd_status"),
     "import": _lazy("cooldownd.cli.commands", "cmd_import"),
+    "reassess": _lazy("cooldownd.cli.reassess", "cmd_reassess"),
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),

@@ -166,10 +166,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     results: list[Result] = []
     progress = _Progress()
     t0 = time.monotonic()
+    from cooldownd.cli.reassess import rules_of, say_changes
+    from cooldownd.record.asof import reassess_if_changed
+
     try:
+        changed = reassess_if_changed(store, rules_of(settings, library))
+        if changed is not None:
+            say_changes(changed, "your [athlete] or [intensity] settings changed since they were assessed")
         for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
                              knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
-                             jobs=args.jobs, progress=progress):
+                             jobs=args.jobs, progress=progress,
+                             on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")):
             progress.clear()
             counts[r.status] = counts.get(r.status, 0) + 1
             results.append(r)

@@ -13,10 +13,10 @@ from typing import NamedTuple
 from cooldownd.core.knobs import Knobs
 from cooldownd.core.metrics import (Pauses, beat_stats, exercise_weights, hr_average, normalized_power,
                                     power_segments, recovery_60s, rmssd)
-from cooldownd.core.model import Assessment, Athlete, Level, Profile, Reason, Workout
-from cooldownd.core.profile import resolve_profile
+from cooldownd.core.model import Assessment, Athlete, Facts, Level, Profile, Reason, Workout
+from cooldownd.core.profile import file_ftp, resolve, resolve_profile, session_max_hr
 
-__all__ = ["Knobs", "assess", "resolve_profile"]
+__all__ = ["Knobs", "assess", "judge", "measure", "resolve_profile"]
 
 _RANK = {"config": 0, "file": 1, "estimate": 2}
 # A metric stands in for the session only when its samples cover this share of the exercise time
@@ -33,19 +33,25 @@ class _Hr(NamedTuple):
     above_90_min: float
 
 
-def _hr_metrics(workout: Workout, profile: Profile, knobs: Knobs, k: float, pauses: Pauses) -> _Hr | None:
+def _hr_seconds(workout: Workout, knobs: Knobs, pauses: Pauses) -> tuple[tuple[int, float], ...]:
+    """Exercise seconds at each heart rate: every HR sample held for its time (gaps capped)."""
     samples = [(r.t, r.hr) for r in workout.records if r.hr]
-    if not samples:
-        return None
-    times = [t for t, _ in samples]
-    weights = exercise_weights(times, workout.start, workout.end, pauses, knobs.max_gap_s)
-    secs = sum(weights)
+    weights = exercise_weights([t for t, _ in samples], workout.start, workout.end, pauses, knobs.max_gap_s)
+    out: dict[int, float] = {}
+    for (_, hr), w in zip(samples, weights):
+        if w > 0:
+            out[hr] = out.get(hr, 0.0) + w
+    return tuple(sorted(out.items()))
+
+
+def _hr_metrics(hr_seconds: tuple[tuple[int, float], ...], profile: Profile, knobs: Knobs, k: float) -> _Hr | None:
+    secs = sum(w for _, w in hr_seconds)
     if secs <= 0:
         return None
     reserve = max(profile.max_hr - profile.resting_hr, 1)
     zones = [0.0] * (len(knobs.zone_bounds_hrr) + 1)
     trimp = edwards = 0.0
-    for (_, hr), w in zip(samples, weights):
+    for hr, w in hr_seconds:
         x = min(max((hr - profile.resting_hr) / reserve, 0.0), 1.0)
         zones[sum(x >= b for b in knobs.zone_bounds_hrr)] += w
         trimp += w / 60 * x * knobs.trimp_factor * math.exp(k * x)
@@ -82,21 +88,23 @@ def _avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
     return (d.avg_hr if d.avg_hr is not None else avg), (d.max_hr if d.max_hr is not None else peak)
 
 
-def _power_metrics(workout: Workout, ftp: int | None, knobs: Knobs, pauses: Pauses,
-                   exercise_s: float) -> tuple[float | None, float | None, float | None, float]:
-    """(NP, IF, TSS, seconds with power); TSS = 100 x hours x IF^2, hours per ``knobs.tss_time``."""
+def _power(workout: Workout, knobs: Knobs, pauses: Pauses) -> tuple[float | None, float]:
+    """(NP, seconds with power) over timer-running time."""
     recs = workout.records
     segments = power_segments([r.t for r in recs], [r.power for r in recs], workout.start, workout.end,
                               pauses, knobs.power_hold_s)
     if not knobs.np_split_at_pauses:
         segments = [[w for seg in segments for w in seg]]
-    np_ = normalized_power(segments, knobs.np_window_s)
-    seconds = sum(map(len, segments))
-    if np_ is None or not ftp:
-        return np_, None, None, seconds
-    if_ = np_ / ftp
-    secs = {"np": max(seconds - knobs.np_window_s + 1, 0), "power": seconds, "timer": exercise_s}[knobs.tss_time]
-    return np_, if_, 100 * secs / 3600 * if_ * if_, seconds
+    return normalized_power(segments, knobs.np_window_s), float(sum(map(len, segments)))
+
+
+def _tss(f: Facts, ftp: int | None, knobs: Knobs) -> tuple[float | None, float | None]:
+    """(IF, TSS): TSS = 100 x hours x IF^2, hours per ``knobs.tss_time``."""
+    if f.np is None or not ftp:
+        return None, None
+    if_ = f.np / ftp
+    secs = {"np": max(f.power_s - knobs.np_window_s + 1, 0), "power": f.power_s, "timer": f.duration_s}[knobs.tss_time]
+    return if_, 100 * secs / 3600 * if_ * if_
 
 
 def _te_load(te: float, knobs: Knobs) -> float:
@@ -111,22 +119,22 @@ def _per_hour(sport: str, knobs: Knobs) -> float:
     return knobs.sport_load_per_hour.get(sport, knobs.duration_load_per_hour)
 
 
-def _pick_load(workout: Workout, hr: _Hr | None, tss: float | None, power_s: float, duration_s: float,
-               profile: Profile, knobs: Knobs) -> tuple[float, str, tuple[tuple[str, float, str], ...]]:
+def _pick_load(f: Facts, hr: _Hr | None, tss: float | None, profile: Profile,
+               knobs: Knobs) -> tuple[float, str, tuple[tuple[str, float, str], ...]]:
     """TSS > HRSS (each only when it covers half the session) > device TSS / training effect > duration.
 
     Returns (load, load_source, the numbers behind it with their sources: see ``model.Reason``)."""
     src = dict(profile.sources)
-    if tss is not None and power_s >= _MIN_COVERAGE * duration_s:
+    duration_s = f.duration_s
+    if tss is not None and f.power_s >= _MIN_COVERAGE * duration_s:
         return tss, "tss", (("ftp", profile.ftp or 0, src.get("ftp", "file")),)
     if hr is not None and hr.hrss is not None and hr.seconds >= _MIN_COVERAGE * duration_s:
         return hr.hrss, "hrss", (("lthr", profile.lthr, src["lthr"]), ("max_hr", profile.max_hr, src["max_hr"]))
-    d = workout.device
-    if d.tss:
-        return d.tss, "device", (("device_tss", d.tss, "file"),)
-    if d.training_effect:
-        return _te_load(d.training_effect, knobs), "device", (("training_effect", d.training_effect, "file"),)
-    rate = _per_hour(workout.sport, knobs)
+    if f.device_tss:
+        return f.device_tss, "device", (("device_tss", f.device_tss, "file"),)
+    if f.training_effect:
+        return _te_load(f.training_effect, knobs), "device", (("training_effect", f.training_effect, "file"),)
+    rate = _per_hour(f.sport, knobs)
     return duration_s / 3600 * rate, "duration", (("minutes", duration_s / 60, "timer"), ("per_hour", rate, "sport"))
 
 
@@ -158,17 +166,8 @@ def _reason(load: float, load_source: str, basis: tuple, used_rule: bool, above_
     return Reason("near_max", load, load_source, basis + tuple(b for b in near if b not in basis), above_90)
 
 
-def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
-           this_year: int | None = None, profile: Profile | None = None) -> Assessment:
-    """Every metric of ``workout``, its load on the TSS scale, its level and the level's reason.
-
-    ``profile``: the athlete values to use (the caller's as-of profile); else ``resolve_profile``.
-    The ">= N min above 90 % HRR" rule only counts when HRmax is not merely this session's own
-    peak (an estimate raised to it): otherwise any steady effort would sit "near max".
-    ``profile_source`` is the least authoritative (config > file > estimate) source among the
-    profile values the load used: FTP for "tss"; HRmax, resting HR and LTHR for "hrss"; plus
-    HRmax and resting HR when the 90 % HRR rule made the level; "file" for a "device" load and
-    "estimate" for a "duration" load.
+def measure(workout: Workout, knobs: Knobs = Knobs()) -> Facts:
+    """Everything ``workout`` measured that no athlete value changes (the slow part: its records).
 
     ``avg_hr`` / ``max_hr`` are the device's own figures when its session message carries them
     (FIT profile, session fields 16 and 17: what the watch showed); else ours (``_own_avg_max_hr``):
@@ -176,34 +175,59 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
     and outside ``workout.rests`` (a pool swim's rests), per ``knobs.hr_per_beat`` /
     ``knobs.hr_rests``; else from the records (stored beats merged in by the FIT SDK's rule),
     every timer-running second once, linear between readings (``metrics.hr_average``); the peak is
-    the highest timer-running reading. Zones, TRIMP and load stay per sample with gaps capped
-    (``knobs.max_gap_s``).
+    the highest timer-running reading. Zones, TRIMP and load use ``hr_seconds``: each sample held
+    for its time, gaps capped (``knobs.max_gap_s``).
     """
-    if profile is None:
-        profile = resolve_profile(workout, athlete, knobs, history_max_hr, this_year)
     pauses = Pauses(workout.pauses)
-    k = knobs.k_female if athlete.sex == "female" else knobs.k_male
-    hr = _hr_metrics(workout, profile, knobs, k, pauses)
     times = [r.t for r in workout.records]
     duration = sum(exercise_weights(times, workout.start, workout.end, pauses, knobs.max_gap_s))
     duration = duration or workout.duration_s
-    np_, if_, tss, power_s = _power_metrics(workout, profile.ftp, knobs, pauses, duration)
+    np_, power_s = _power(workout, knobs, pauses)
     avg_hr, max_hr = _avg_max_hr(workout, pauses, duration, knobs)
-    load, load_source, basis = _pick_load(workout, hr, tss, power_s, duration, profile, knobs)
-    above_90 = hr.above_90_min if hr else 0.0
-    level = _level(load, 0.0 if profile.own_peak else above_90, knobs)
-    used_rule = level is Level.VERY_HARD and load < knobs.hard_below
     hrr60 = workout.hrr60
     if hrr60 is None:
         hr_recs = [r for r in workout.records if r.hr]
         hrr60 = recovery_60s([r.t for r in hr_recs], [r.hr for r in hr_recs], workout.end)
+    return Facts(
+        sport=workout.sport, duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
+        hr_seconds=_hr_seconds(workout, knobs, pauses), avg_hr=avg_hr, max_hr=max_hr,
+        session_peak=session_max_hr(workout), np=np_, power_s=power_s, file_profile=workout.profile,
+        file_ftp=file_ftp(workout), device_tss=workout.device.tss, training_effect=workout.device.training_effect,
+        rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
+        hrr60=hrr60)
+
+
+def judge(f: Facts, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
+          this_year: int | None = None) -> Assessment:
+    """A workout's load on the TSS scale, its level and the level's reason, from its ``Facts``.
+
+    ``history_max_hr``: the highest HR of the workouts before this one (its as-of history).
+    The ">= N min above 90 % HRR" rule only counts when HRmax is not merely this session's own
+    peak (an estimate raised to it): otherwise any steady effort would sit "near max".
+    ``profile_source`` is the least authoritative (config > file > estimate) source among the
+    profile values the load used: FTP for "tss"; HRmax, resting HR and LTHR for "hrss"; plus
+    HRmax and resting HR when the 90 % HRR rule made the level; "file" for a "device" load and
+    "estimate" for a "duration" load.
+    """
+    profile = resolve(f.file_profile, f.session_peak, f.file_ftp, athlete, knobs, history_max_hr, this_year)
+    k = knobs.k_female if athlete.sex == "female" else knobs.k_male
+    hr = _hr_metrics(f.hr_seconds, profile, knobs, k)
+    if_, tss = _tss(f, profile.ftp, knobs)
+    load, load_source, basis = _pick_load(f, hr, tss, profile, knobs)
+    above_90 = hr.above_90_min if hr else 0.0
+    level = _level(load, 0.0 if profile.own_peak else above_90, knobs)
+    used_rule = level is Level.VERY_HARD and load < knobs.hard_below
     return Assessment(
-        duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
-        avg_hr=avg_hr, max_hr=max_hr,
+        duration_s=f.duration_s, elapsed_s=f.elapsed_s, avg_hr=f.avg_hr, max_hr=f.max_hr,
         zones_s=hr.zones if hr else (0.0,) * (len(knobs.zone_bounds_hrr) + 1),
         trimp=hr.trimp if hr else None, hrss=hr.hrss if hr else None, edwards=hr.edwards if hr else None,
-        np=np_, if_=if_, tss=tss,
-        rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
-        hrr60=hrr60, minutes_above_90_hrr=above_90, load=load, load_source=load_source, level=level,
-        profile=profile, profile_source=_profile_source(profile, load_source, used_rule),
-        reason=_reason(load, load_source, basis, used_rule, above_90, profile))
+        np=f.np, if_=if_, tss=tss, rmssd_ms=f.rmssd_ms, hrr60=f.hrr60, minutes_above_90_hrr=above_90,
+        load=load, load_source=load_source, level=level, profile=profile,
+        profile_source=_profile_source(profile, load_source, used_rule),
+        reason=_reason(load, load_source, basis, used_rule, above_90, profile), facts=f)
+
+
+def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
+           this_year: int | None = None) -> Assessment:
+    """Every metric of ``workout``: ``judge(measure(workout))`` (see both)."""
+    return judge(measure(workout, knobs), athlete, knobs, history_max_hr, this_year)

@@ -132,6 +132,31 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class Facts:
+    """What a workout measured, before any athlete value is applied (``intensity.measure``).
+
+    Enough to judge it again (``intensity.judge``) with another profile, without its records:
+    ``hr_seconds`` is the exercise time spent at each heart rate, (bpm, seconds), sorted.
+    """
+
+    sport: str
+    duration_s: float
+    elapsed_s: float
+    hr_seconds: tuple[tuple[int, float], ...] = ()
+    avg_hr: float | None = None
+    max_hr: int | None = None
+    session_peak: int | None = None  # records' and device's highest HR (raises a stale file HRmax)
+    np: float | None = None
+    power_s: float = 0.0
+    file_profile: FileProfile = field(default_factory=FileProfile)
+    file_ftp: int | None = None  # threshold_power, else zones FTP, else NP / IF
+    device_tss: float | None = None
+    training_effect: float | None = None
+    rmssd_ms: float | None = None
+    hrr60: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why a workout got its level, as data; core/wording.py says it in words.
 
@@ -173,6 +198,7 @@ class Assessment:
     profile: Profile
     profile_source: str  # config | file | estimate
     reason: Reason | None = None
+    facts: Facts | None = None  # what it was judged from (to judge it again with another profile)
 
 
 @dataclass(frozen=True, slots=True)

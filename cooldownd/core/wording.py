@@ -150,3 +150,12 @@ def reason_words(level: Level | str, reason: Reason | None) -> str:
         return (f"{word}: {format_duration(reason.minutes_above_90 * 60)} above 90 % of heart-rate reserve "
                 f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}), though {_load_words(reason)}")
     return f"{word}: {_load_words(reason)}"
+
+
+def reassessed_words(sport: str, sub_sport: str, load_before: float | None, level_before: Level | str,
+                     load_after: float | None, level_after: Level | str) -> str:
+    """ "ride: load 63.9 moderate -> 80.3 hard": how a stored workout's numbers changed."""
+    def part(load: float | None, level: Level | str) -> str:
+        return f"load {'-' if load is None else load} {level_word(level)}"
+
+    return f"{sport_word(sport, sub_sport)}: {part(load_before, level_before)} -> {part(load_after, level_after)}"
