@@ -166,8 +166,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     results: list[Result] = []
     progress = _Progress()
     t0 = time.monotonic()
-    from cooldownd.cli.reassess import rules_of, say_changes
-    from cooldownd.record.asof import reassess_if_changed
+    from cooldownd.cli.reassess import say_changes
+    from cooldownd.record.asof import reassess_if_changed, rules_of
 
     try:
         changed = reassess_if_changed(store, rules_of(settings, library))

@@ -27,20 +27,9 @@ def say_changes(changes: list[Change], why: str, out: TextIO = sys.stderr) -> No
         print(f"{len(changes)} stored workout{'s' if len(changes) != 1 else ''} re-assessed: {why}", file=out)
 
 
-def rules_of(settings: cfg.Settings, library=None):
-    """The recorder's rules from the settings (today's year for display only)."""
-    import datetime as dt
-
-    from cooldownd.record.recorder import Rules
-    from cooldownd.routinefile import load_library
-
-    return Rules(settings.athlete_profile(), settings.intensity_knobs(),
-                 library or load_library(settings.routines.file), dt.date.today().year)
-
-
 def cmd_reassess(args: argparse.Namespace) -> int:
     """Judge every stored workout again with the current settings; print what changed."""
-    from cooldownd.record.asof import reassess
+    from cooldownd.record.asof import reassess, rules_of
     from cooldownd.store import Store
 
     settings = cfg.load(args.config)[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cooldownd.record.recorder import Rules, rejudge
 
@@ -52,6 +52,16 @@ def settle(store: Store, rules: Rules, since: float = float("-inf")) -> list[Cha
             history = max(peaks, default=None)
             i += len(same_start)
     return changes
+
+
+def rules_of(settings: Any, library: Any = None) -> Rules:
+    """The recorder's rules from the settings (``library``: the routines, loaded when not given)."""
+    import datetime as dt
+
+    from cooldownd.routinefile import load_library
+
+    return Rules(settings.athlete_profile(), settings.intensity_knobs(),
+                 library or load_library(settings.routines.file), dt.date.today().year)
 
 
 def fingerprint(rules: Rules) -> str:

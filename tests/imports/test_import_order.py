@@ -92,3 +92,45 @@ def test_a_run_uses_only_history_before_it(tmp_path: Path) -> None:
     earlier = sorted(together)[0]
     solo = _home(tmp_path, "solo0", [[folder / "r0.fit"]], 1)
     assert together[earlier] == solo[earlier]  # later history never reaches back
+
+
+def _cli_config(tmp: Path, athlete: str = "") -> Path:
+    path = tmp / "config.toml"
+    path.write_text(f"[store]\npath = \"{tmp / 'state.db'}\"\n[notify]\nbackend = \"console\"\n{athlete}")
+    return path
+
+
+def test_import_says_which_later_workouts_older_history_changed(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    for i, (day, peak) in enumerate(RUNS[:4]):
+        (tmp_path / f"r{i}.fit").write_bytes(_run_file(day, peak, i))
+    cfg = _cli_config(tmp_path)
+    newer = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "r3.fit"), timeout=60)
+    assert newer.returncode == 0 and "reassessed" not in newer.stderr, newer.stderr
+    older = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "r2.fit"), timeout=60)
+    assert older.returncode == 0, older.stderr
+    lines = [x for x in older.stderr.splitlines() if x.startswith("reassessed #1 ")]
+    assert len(lines) == 1 and "run: load " in lines[0], older.stderr
+    assert "1 stored workout re-assessed: older workouts imported now came before them" in older.stderr
+
+
+def test_reassess_after_athlete_changes_and_once_on_its_own(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    (tmp_path / "r.fit").write_bytes(_run_file(0, 180, 0))
+    cfg = _cli_config(tmp_path)
+    assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "r.fit"), timeout=60).returncode == 0
+    nothing = run_cli("--config", str(cfg), "reassess", timeout=60)
+    assert nothing.returncode == 0 and "already has the numbers" in nothing.stdout, nothing.stdout
+    _cli_config(tmp_path, "[athlete]\nmax_hr = 181\nresting_hr = 45\nlthr = 165\n")
+    # the next import notices the change once, before importing anything
+    again = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "r.fit"), timeout=60)
+    assert "1 stored workout re-assessed: your [athlete] or [intensity] settings changed" in again.stderr, again.stderr
+    history = run_cli("--config", str(cfg), "history", "--json").stdout
+    assert '"profile_source": "config"' in history
+    _cli_config(tmp_path, "[athlete]\nmax_hr = 200\nresting_hr = 45\nlthr = 175\n")
+    explicit = run_cli("--config", str(cfg), "reassess", timeout=60)
+    assert explicit.returncode == 0 and explicit.stdout.startswith("reassessed #1 "), explicit.stdout
+    assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "r.fit"),
+                   timeout=60).stderr.count("re-assessed") == 0  # already judged with these settings
