@@ -37,7 +37,7 @@ _SPORT_WORDS = {
 }
 _SUB_WORDS = {
     "generic": None, "treadmill": "treadmill run", "street": None, "trail": "trail run", "track": "track run",
-    "spin": "spin class", "indoor_cycling": "indoor ride", "road": "road ride", "mountain": "mountain-bike ride",
+    "spin": "spin class", "indoor_cycling": "indoor ride", "road": None, "mountain": "mountain-bike ride",
     "downhill": "downhill ride", "recumbent": "recumbent ride", "cyclocross": "cyclocross ride",
     "hand_cycling": "handbike ride", "track_cycling": "track ride", "indoor_rowing": "indoor row",
     "elliptical": "elliptical session", "stair_climbing": "stair climb", "lap_swimming": "pool swim",
