@@ -675,16 +675,20 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
 def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp_path: Path) -> None:
     """A journal batch that cannot be written stays in memory and lands once there is space again."""
     import asyncio
-    import types
 
     from cooldownd.live.session import LiveSession
+    from cooldownd.record.recorder import Rules
     from cooldownd.store import AsyncStore
+    from memory_parts import MemoryStatus
 
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         store = AsyncStore(Store.open(mnt / "state" / "c.db"))
         session = store.store.journal_open("E1:3C:5B:9A:12:34", 1000.0)
         filler = _fill(mnt, 0)
-        live = LiveSession(types.SimpleNamespace(store=store), clock=lambda: 2000.0)
+        settings = load(None)[0]
+        rules = Rules(settings.athlete_profile(), settings.intensity_knobs(), load_library())
+        live = LiveSession(store, settings.ble, settings.detect, lambda: rules, MemoryStatus(), asyncio.Queue(),
+                           clock=lambda: 2000.0)
         live.session = session
         rows = [(1000.0 + i, 140, "detected", (430.0,) * 200) for i in range(400)]  # too big for what is left
         live.buffer = list(rows)
