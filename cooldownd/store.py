@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cooldownd.errors import StoreError, StoreErrorKind
+from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
 from cooldownd.record import lines
 from cooldownd.record.summary import Summary
 
@@ -105,9 +105,11 @@ class Store:
             with _umask(0o077):
                 conn = cls._connect(path, busy_timeout_s)
         except sqlite3.DatabaseError as exc:
-            error = StoreError.from_sqlite(path, exc, "cannot open the database")
-            if error.kind is not StoreErrorKind.CORRUPT:
-                raise error from exc
+            kind = sqlite_kind(exc)
+            if kind is StoreErrorKind.CANNOT_OPEN and _read_only_fs(path.parent):
+                kind = StoreErrorKind.READ_ONLY  # SQLite says only "unable to open": the mount says why
+            if kind is not StoreErrorKind.CORRUPT:
+                raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             log.error("%s: database is corrupt (%s); moved aside to %s and starting afresh", path, exc, aside)
             for suffix in ("", "-wal", "-shm"):
@@ -136,8 +138,7 @@ class Store:
             conn.close()
             raise
         for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.chmod(f"{path}{suffix}", 0o600)
+            _private(Path(f"{path}{suffix}"))
         return conn
 
     def close(self) -> None:
@@ -160,7 +161,10 @@ class Store:
             yield
         except BaseException:
             self._depth = 0
-            self._conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): never hide the first error.
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
             raise
         self._depth = 0
         self._exec("COMMIT")
@@ -313,6 +317,25 @@ class Store:
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
+
+
+def _private(path: Path) -> None:
+    """Take group and other access away (never add any: a read-only file stays read-only)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("%s: cannot make it private (%s)", path, exc.strerror)
+
+
+def _read_only_fs(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 class _Damaged(sqlite3.DatabaseError):
