@@ -103,7 +103,7 @@ async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
 # -- scan ---------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
     """List heart-rate devices nearby."""
-    from cooldownd.live.ble import scan
+    from cooldownd.live.scan import scan
 
     settings = cfg.load(args.config)[0]
     devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
