@@ -1,8 +1,9 @@
 """Configuration: one TOML file plus ``COOLDOWND_`` environment overrides, built once, frozen.
 
-Priority: code > environment (``COOLDOWND_SECTION__KEY``) > the TOML file > defaults. The file is ``--config
-PATH``, else ``$COOLDOWND_CONFIG``, else ``$XDG_CONFIG_HOME/cooldownd/config.toml`` (missing: all defaults);
-every problem becomes one :class:`ConfigError` line."""
+Priority: values passed in code > environment (``COOLDOWND_SECTION__KEY``) > the TOML file > defaults.
+The file is ``--config PATH``, else ``$COOLDOWND_CONFIG``, else ``$XDG_CONFIG_HOME/cooldownd/config.toml``
+(a missing default file means all defaults). Every problem becomes one :class:`ConfigError` line.
+"""
 
 from __future__ import annotations
 
@@ -111,11 +112,9 @@ class NotifySettings(_Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
-        from cooldownd.core.coach import QuietHours  # the one syntax: what the walk-through reads
-        try:
-            return v if QuietHours.parse(v or "") else None
-        except ConfigError:
-            raise ValueError('not a time range; write it like "22:00-07:00"') from None
+        from cooldownd.core.quiet import parse_quiet_hours  # the one syntax, shared with core/coach.py
+
+        return v if v is not None and parse_quiet_hours(v) is not None else None
 
 
 class RoutinesSettings(_Section):
