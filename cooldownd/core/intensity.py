@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from cooldownd.core.knobs import Knobs
 from cooldownd.core.metrics import (Pauses, beat_stats, exercise_weights, hr_average, normalized_power,
-                                    power_segments, recovery_60s, rmssd)
+                                    hrr60, power_segments, rmssd)
 from cooldownd.core.model import Assessment, Athlete, Facts, Level, Profile, Reason, Workout
 from cooldownd.core.profile import file_ftp, resolve, resolve_profile, session_max_hr
 
@@ -184,17 +184,16 @@ def measure(workout: Workout, knobs: Knobs = Knobs()) -> Facts:
     duration = duration or workout.duration_s
     np_, power_s = _power(workout, knobs, pauses)
     avg_hr, max_hr = _avg_max_hr(workout, pauses, duration, knobs)
-    hrr60 = workout.hrr60
-    if hrr60 is None:
-        hr_recs = [r for r in workout.records if r.hr]
-        hrr60 = recovery_60s([r.t for r in hr_recs], [r.hr for r in hr_recs], workout.end)
+    recovery = workout.hrr60
+    if recovery is None:
+        recovery = hrr60(((r.t, r.hr) for r in workout.records), workout.end)
     return Facts(
         sport=workout.sport, duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
         hr_seconds=_hr_seconds(workout, knobs, pauses), avg_hr=avg_hr, max_hr=max_hr,
         session_peak=session_max_hr(workout), np=np_, power_s=power_s, file_profile=workout.profile,
         file_ftp=file_ftp(workout), device_tss=workout.device.tss, training_effect=workout.device.training_effect,
         rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
-        hrr60=hrr60)
+        hrr60=recovery)
 
 
 def judge(f: Facts, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,

@@ -16,6 +16,7 @@ from cooldownd.core.coach import Card, Coach, CoachKnobs, Outcome, QuietHours, p
 from cooldownd.core.model import Level, Routine
 from cooldownd.core.routines import Library, choose
 from cooldownd.desktop.notify import Notifier, Press
+from cooldownd.ports import StatusSink
 from cooldownd.record.summary import Summary
 from cooldownd.settings import NotifySettings, Settings
 from cooldownd.store import AsyncStore, Store
@@ -102,7 +103,7 @@ def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
 
 
 async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Settings, library: Any,
-                              notifier: Any, daemon: Any = None, *, wait: bool = True) -> None:
+                              notifier: Any, status: StatusSink | None = None, *, wait: bool = True) -> None:
     """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice.
 
     ``wait=False`` (a one-shot command) does not sit through quiet hours: it leaves the offer to the daemon.
@@ -119,14 +120,14 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         until = time.strftime("%H:%M", time.localtime(at))
         print(f"quiet hours until {until}: not offering the cool-down now")
         return
-    if daemon is not None:
-        daemon.update_status(pending_offer={"workout": workout_id, "at": at})
+    if status is not None:
+        status.update(pending_offer={"workout": workout_id, "at": at})
     await asyncio.sleep(max(0.0, at - time.time()))
     await store.call(Store.mark_offered, workout_id, time.time())
     outcome = await present_stored(row.summary, library, settings, notifier)
     await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
-    if daemon is not None:
-        daemon.update_status(pending_offer=None)
+    if status is not None:
+        status.update(pending_offer=None)
 
 
 async def offer_workout(store: Store, workout_id: int, settings: Settings, library: Any) -> None:
