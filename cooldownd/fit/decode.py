@@ -1,22 +1,24 @@
 """FIT files -> Workouts.
 
 Two steps: ``decode_messages`` turns bytes into ``(name, values)`` pairs exactly as fitparse
-gives them (through the fast decoder in fastfit.py, falling back to fitparse itself);
-``workouts_from_messages`` turns those into ``Workout`` values (one per sport session;
-transitions are not workouts), with the per-message conversions of fitvalues.py.
+gives them (through the fast decoder in fastfit.py, falling back to fitparse itself), except
+that ``record`` messages arrive as ``("records", [Record, ...])`` chunks of consecutive records
+(columns.py holds the rule); ``workouts_from_messages`` turns those into ``Workout`` values (one
+per sport session; transitions are not workouts), with the per-message conversions of values.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from cooldownd.core.model import Record, Workout
 from cooldownd.errors import FitImportError
+from cooldownd.fit.columns import record_from_values
 from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix, rr_ms,
                                  swum_laps, timer_pauses)
 
@@ -58,31 +60,75 @@ class FitContent:
 def decode_messages(data: bytes, source: str) -> Decoded:
     """Decode ``data`` with the fast decoder, or fitparse where it cannot (same values by contract).
 
-    ``record`` messages arrive already converted to ``Record`` (see ``_Compact``); the rest as
-    fitparse's value dicts. ``workouts_from_messages`` takes either form.
+    ``record`` messages arrive as Record chunks (see the module doc); the rest as fitparse's value dicts.
     """
+    from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
+
     from cooldownd.fit import fastfit
 
-    return fastfit.decode_messages(data, source, sink=_Compact())
+    if not data:
+        return decode_with_fitparse(data, source)
+    try:
+        fast = fastfit.decode(data, WANTED, records=True)
+    except fastfit.Unsupported as exc:
+        log.debug("%s: fast decoder can't read it (%s); using fitparse", source, exc)
+        return decode_with_fitparse(data, source)
+    except FitHeaderError as exc:
+        raise FitImportError(source, f"not a FIT file ({exc})") from exc
+    except FitEOFError as exc:
+        raise FitImportError(source, f"truncated FIT header ({exc})") from exc
+    except FitParseError as exc:
+        raise FitImportError(source, f"unreadable FIT header ({exc})") from exc
+    exc = fast.exception
+    error = kind = None
+    if isinstance(exc, FitCRCError):
+        error, kind = f"bad CRC ({exc})", "bad_crc"
+    elif isinstance(exc, FitEOFError):
+        error, kind = f"truncated file ({exc})", "truncated"
+    elif exc is not None:
+        error, kind = f"corrupt data ({exc})", "corrupt"
+    return Decoded(fast.messages, error, kind, fast.read_any)
 
 
 class _Compact(list):
-    """A message list that turns each ``record`` into a Record as it is decoded.
+    """fitparse's messages with each ``record`` turned into a Record as it is decoded, in chunks.
 
     A 100,000-record file otherwise holds 100,000 dicts (about 100 MB) until the workouts are built.
     """
 
+    chunk: list | None = None
+
     def append(self, item: tuple[str, dict]) -> None:
-        if item[0] == "record":
-            rec = _record(item[1])
-            if rec is None:
-                return
-            item = ("record", rec)  # type: ignore[assignment]
-        super().append(item)
+        if item[0] != "record":
+            self.chunk = None
+            super().append(item)
+            return
+        rec = record_from_values(item[1])
+        if rec is None:
+            return
+        if self.chunk is None:
+            self.chunk = []
+            super().append(("records", self.chunk))
+        self.chunk.append(rec)
 
 
 def decode_with_fitparse(data: bytes, source: str) -> Decoded:
-    """Decode ``data`` with fitparse; raise FitImportError only when nothing is readable."""
+    """Decode ``data`` with fitparse; raise FitImportError only when nothing is readable.
+
+    fitparse keeps developer fields in a process-global registry (``DEV_TYPES``); it is emptied for
+    this file and put back as it was afterwards, so no file sees another's developer fields."""
+    from fitparse.records import DEV_TYPES
+
+    saved = dict(DEV_TYPES)
+    DEV_TYPES.clear()
+    try:
+        return _fitparse_messages(data, source)
+    finally:
+        DEV_TYPES.clear()
+        DEV_TYPES.update(saved)
+
+
+def _fitparse_messages(data: bytes, source: str) -> Decoded:
     import fitparse
     from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError
 
@@ -96,7 +142,7 @@ def decode_with_fitparse(data: bytes, source: str) -> Decoded:
         raise FitImportError(source, f"truncated FIT header ({exc})") from exc
     except Exception as exc:  # fitparse raises bare struct/Value errors on garbage
         raise FitImportError(source, f"unreadable FIT header ({exc})") from exc
-    messages: list[tuple[str, dict]] = []
+    messages = _Compact()
     read_any = False
     error = kind = None
     try:
@@ -112,7 +158,7 @@ def decode_with_fitparse(data: bytes, source: str) -> Decoded:
         error, kind = f"corrupt data ({exc})", "corrupt"
     finally:
         fit.close()
-    return Decoded(messages, error, kind, read_any)
+    return Decoded(list(messages), error, kind, read_any)
 
 
 def file_kind(file_type: object, has_activity_data: bool) -> str:
@@ -130,7 +176,7 @@ def workouts_from_messages(messages: Sequence[tuple[str, dict]], source: str) ->
     file_ids = [v for n, v in messages if n == "file_id"]
     sessions = [v for n, v in messages if n == "session"]
     fid = file_ids[0] if file_ids else {}
-    has_data = bool(sessions) or any(n == "record" for n, _ in messages)
+    has_data = bool(sessions) or any(n == "records" and v for n, v in messages)
     kind = file_kind(fid.get("type"), has_data)
     serial = fid.get("serial_number")
     content = FitContent(kind, serial if isinstance(serial, int) else None, posix(fid.get("time_created")))
@@ -206,11 +252,10 @@ class _Parts:
         sport = ("generic", "generic")
         last_t = 0.0
         for name, v in messages:
-            if name == "record":
-                rec = v if type(v) is Record else _record(v)
-                if rec is not None:
-                    recs.append(rec)
-                    last_t = rec.t
+            if name == "records":
+                recs += v
+                if v:
+                    last_t = v[-1].t
             elif name == "hrv":
                 rr.extend((last_t, ms) for ms in rr_ms((v,)))
             elif name == "event" and v.get("event") == "timer":
@@ -221,7 +266,7 @@ class _Parts:
                 prof.update({f"{name}.{k}": x for k, x in v.items() if x is not None})
             elif name == "sport" and v.get("sport"):
                 sport = (str(v["sport"]), str(v.get("sub_sport") or "generic"))
-        recs.sort(key=lambda r: r.t)
+        recs.sort(key=itemgetter(0))  # Record.t
         hr = hr_samples(v for n, v in messages if n == "hr")
         return cls(recs, hr, rr, sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"))
 
@@ -270,28 +315,3 @@ class _Parts:
             device=device_summary(sess), profile=file_profile(self.profile, sess, sport[0]),
             beats=tuple(beats), rests=tuple(rests),
         )
-
-
-_UNIX = dt.datetime(1970, 1, 1)
-_NUMBERS = frozenset({int, float})  # type() test: bool (a subclass of int) is not a number here
-
-
-def _record(v: dict) -> Record | None:
-    """One ``record`` message as a Record; the hot loop of an import, so checks are inlined."""
-    t = v.get("timestamp")
-    if type(t) is dt.datetime and t.tzinfo is None:  # fitparse's usual naive UTC
-        t = (t - _UNIX).total_seconds()
-    else:
-        t = posix(t)
-        if t is None:
-            return None
-    speed = v.get("enhanced_speed")
-    if type(speed) not in _NUMBERS:
-        speed = v.get("speed")
-    hr, power, cad, dist = v.get("heart_rate"), v.get("power"), v.get("cadence"), v.get("distance")
-    return Record(t,
-                  int(hr) if type(hr) in _NUMBERS and 20 <= hr <= 250 else None,
-                  int(power) if type(power) in _NUMBERS else None,
-                  int(cad) if type(cad) in _NUMBERS else None,
-                  float(speed) if type(speed) in _NUMBERS else None,
-                  float(dist) if type(dist) in _NUMBERS else None)

@@ -16,39 +16,18 @@ import datetime
 import struct
 from dataclasses import dataclass, field
 
-from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
+from fitparse.processors import UTC_REFERENCE
 from fitparse.profile import MESSAGE_TYPES
 from fitparse.records import BASE_TYPE_BYTE, BASE_TYPES, parse_string
 
+from cooldownd.fit.basetypes import FITPARSE_OK, FLOATS, INVALID, Unsupported
+from cooldownd.fit.columns import RecordPlan, record_plan
 
-class Unsupported(Exception):
-    """This input needs a decoder feature fastfit does not copy; use fitparse for it."""
+__all__ = ["DEV_KINDS", "HUGE", "Plan", "Unsupported", "build_plan"]
 
-
-# Invalid-value sentinels per base type number, checked against fitparse's parse functions below.
-_INVALID = {0x00: 0xFF, 0x01: 0x7F, 0x02: 0xFF, 0x83: 0x7FFF, 0x84: 0xFFFF, 0x85: 0x7FFFFFFF,
-            0x86: 0xFFFFFFFF, 0x0A: 0, 0x8B: 0, 0x8C: 0, 0x8E: 0x7FFFFFFFFFFFFFFF,
-            0x8F: 0xFFFFFFFFFFFFFFFF, 0x90: 0}
-_FLOATS = {0x88, 0x89}
-_PROCESSED = {"bool", "date_time", "local_date_time", "localtime_into_day"}
 # fitparse's developer-field bookkeeping messages: decoded even when not wanted.
 DEV_KINDS = {"developer_data_id", "field_description"}
 HUGE = 1 << 62  # size of a plan fitparse cannot read: always takes the error path
-
-
-def _check_fitparse() -> bool:
-    """True when fitparse's tables and processor look like the 1.2 ones this module copies."""
-    procs = {m for m in dir(FitFileDataProcessor) if m.startswith("process_")}
-    if procs != {"process_type_" + t for t in _PROCESSED}:
-        return False
-    for num, bad in _INVALID.items():
-        parse = BASE_TYPES[num].parse
-        if parse(bad) is not None or parse(bad ^ 1) is None:
-            return False
-    return set(BASE_TYPES) == set(_INVALID) | _FLOATS | {0x07, 0x0D}
-
-
-FITPARSE_OK = _check_fitparse()
 _utc = datetime.datetime.utcfromtimestamp
 _SKIP = object()
 
@@ -123,6 +102,7 @@ class Plan:
     ts_fields: list[tuple] = field(default_factory=list)  # (offset, value index, invalid, unpack_from)
     acc_nums: tuple[int, ...] = ()  # component numbers whose accumulators a definition resets
     dev_raw: object = None  # f(values) -> {name: raw} for developer_data_id / field_description
+    rec: RecordPlan | None = None  # records mode: Records without value dicts (columns.py)
 
 
 class _Gen:
@@ -238,24 +218,25 @@ def _raw_code(var: str, idx: int, n: int, btn: int, bt) -> tuple[str, str]:
     if bt is BASE_TYPE_BYTE or bt.name == "byte":
         return f"{var} = _pbyte(v[{idx}:{idx + n}])", "byte"
     if n > 1:
-        if btn in _FLOATS:
+        if btn in FLOATS:
             return f"{var} = _parr_f(v[{idx}:{idx + n}])", "array"
-        return f"{var} = _parr(v[{idx}:{idx + n}], {_INVALID[btn]})", "array"
-    if btn in _FLOATS:
+        return f"{var} = _parr(v[{idx}:{idx + n}], {INVALID[btn]})", "array"
+    if btn in FLOATS:
         return f"{var} = v[{idx}]\n    if {var} != {var}: {var} = None", "float"
-    return f"{var} = v[{idx}]\n    if {var} == {_INVALID[btn]}: {var} = None", "int"
+    return f"{var} = v[{idx}]\n    if {var} == {INVALID[btn]}: {var} = None", "int"
 
 
-def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool) -> Plan:
+def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool,
+               records: bool = False) -> Plan:
     """The plan for one definition; ``field_defs`` = ((num, size, base type num), ...),
-    ``dev_defs`` = ((DevField, size), ...)."""
+    ``dev_defs`` = ((DevField, size), ...); ``records``: wanted ``record`` messages become Records."""
     if not FITPARSE_OK:
         raise Unsupported("fitparse is not the 1.2 release fastfit copies")
     mtype = MESSAGE_TYPES.get(mesg_num)
     name = mtype.name if mtype else "unknown_%d" % mesg_num
     reads: list[tuple[str, int]] = []
     fmt: list[str] = []
-    items: list[tuple[str, int, int, int, object, int]] = []  # (var, value index, n, btn, field, num)
+    items: list[tuple] = []  # (var, value index, n, btn, field, num, kind, bytes, offset)
     plan = Plan(name, endian, 0, reads)
     idx = off = 0
     entries = [(num, size, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE), mtype.fields.get(num) if mtype else None)
@@ -271,12 +252,12 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
         if is_dev and (_bad_format_arg(f.name) or f.units and _bad_format_arg(f.units)):
             raise Unsupported("developer field name or units fitparse cannot format")
         if num == 253:
-            if is_dev or n != 1 or btn not in _INVALID:
+            if is_dev or n != 1 or btn not in INVALID:
                 raise Unsupported("timestamp field that is not a scalar integer")
-            plan.ts_fields.append((off, idx, _INVALID[btn], struct.Struct(endian + bt.fmt).unpack_from))
+            plan.ts_fields.append((off, idx, INVALID[btn], struct.Struct(endian + bt.fmt).unpack_from))
         if f is not None and not is_dev:
             plan.acc_nums += tuple(c.def_num for c in f.components or () if c.accumulate)
-        items.append((f"r{i}", idx, n, btn, f, num))
+        items.append((f"r{i}", idx, n, btn, f, num, _raw_code("r", idx, n, btn, bt)[1], n * bt.size, off))
         fmt.append(f"{n}{bt.fmt}")
         idx += 1 if bt.name == "string" else n
         off += n * bt.size
@@ -287,6 +268,9 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
         plan.dev_raw = _make(_raw_source(items, entries), {})
     if wanted:
         plan.conv = _make(*_conv_source(mtype, items, len(field_defs)))
+        if records and name == "record":
+            plan.rec = record_plan(endian, mtype, items, len(field_defs),
+                                   [i for i, it in enumerate(items) if it[5] == 253 and i < len(field_defs)])
     return plan
 
 
@@ -297,10 +281,10 @@ def _bad_format_arg(x) -> bool:
 
 def _raw_source(items, entries) -> str:
     lines = ["def conv(v, acc=None):"]
-    for var, idx, n, btn, f, _num in items:
+    for var, idx, n, btn, f, _num, *_ in items:
         lines.append("    " + _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))[0])
     lines.append("    d = {}")
-    for var, _idx, _n, _btn, f, _num in items:
+    for var, _idx, _n, _btn, f, *_ in items:
         if f is not None:
             lines.append(f"    d.setdefault({f.name!r}, {var})")  # get_raw_value: first match wins
     lines.append("    return d")
@@ -311,12 +295,12 @@ def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
     gen = _Gen(mtype, [var for var, *_ in items])
     gen.emit(0, "def conv(v, acc):")
     shape: dict[str, str] = {}
-    for var, idx, n, btn, f, _num in items:
+    for var, idx, n, btn, _f, *_ in items:
         src, shape[var] = _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
         gen.emit(1, src)
-    gen.defs = [(num, var) for var, _i, _n, _b, _f, num in items[:n_regular]]
+    gen.defs = [(it[5], it[0]) for it in items[:n_regular]]
     gen.emit(1, "d = {}")
-    for i, (var, _idx, _n, _btn, f, num) in enumerate(items):
+    for i, (var, _idx, _n, _btn, f, num, *_) in enumerate(items):
         if i >= n_regular:  # developer field: its raw value under its own name
             gen.emit(1, f"d[{f.name!r}] = {var}")
         elif f is None:

@@ -100,7 +100,7 @@ def test_truncated_file_keeps_the_readable_part(tmp_path) -> None:
     cut = fitgen.truncate(full, len(full) * 2 // 3)
     d = decode_messages(cut, "cut.fit")
     assert d.error_kind == "truncated" and d.read_any
-    assert {n for n, _ in d.messages} <= WANTED
+    assert {n for n, _ in d.messages} <= (WANTED - {"record"}) | {"records"}
     p = tmp_path / "cut.fit"
     p.write_bytes(cut)
     (w,) = read_workouts(p).workouts
