@@ -7,7 +7,8 @@ import gzip
 import pytest
 
 from cooldownd.errors import FitImportError
-from cooldownd.fit.decode import WANTED, decode_messages, workouts_from_messages
+from cooldownd.fit.decode import WANTED, decode_messages
+from cooldownd.fit.workouts import workouts_from_messages
 from cooldownd.imports.importer import read_fit
 from cooldownd.fit.values import hr_samples
 import fitgen
