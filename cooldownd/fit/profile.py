@@ -81,13 +81,23 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
     if wanted or name in DEV_KINDS:
         plan.unpack = struct.Struct(endian + "".join(fmt)).unpack_from
     if name in DEV_KINDS:
-        plan.dev_raw = make(_raw_source(items, entries), {})
-    if wanted:
-        plan.conv = make(*_conv_source(mtype, items, len(field_defs)))
-        if records and name == "record":
-            plan.rec = record_plan(endian, mtype, items, len(field_defs),
-                                   [i for i, it in enumerate(items) if it[5] == 253 and i < len(field_defs)])
+        plan.dev_raw = _on_first_use(plan, "dev_raw", lambda: make(_raw_source(items, entries), {}))
+    if wanted and records and name == "record":
+        plan.rec = record_plan(endian, mtype, items, len(field_defs),
+                               [i for i, it in enumerate(items) if it[5] == 253 and i < len(field_defs)])
+    if wanted and plan.rec is None:
+        plan.conv = _on_first_use(plan, "conv", lambda: make(*_conv_source(mtype, items, len(field_defs))))
     return plan
+
+
+def _on_first_use(plan: Plan, attr: str, build):
+    """A stand-in that writes and compiles the function when a data message first needs it (many
+    definitions are never followed by one), then puts it in its place on the plan."""
+    def first(*args):
+        fn = build()
+        setattr(plan, attr, fn)
+        return fn(*args)
+    return first
 
 
 def _bad_format_arg(x) -> bool:
