@@ -1,6 +1,8 @@
 """Configuration: one TOML file plus ``COOLDOWND_`` environment overrides, built once, frozen.
 
 Priority: values passed in code > environment (``COOLDOWND_SECTION__KEY``) > the TOML file > defaults.
+pydantic-settings reads the environment; importing it costs more than the rest of a CLI command's start
+(it pulls in asyncio, ssl, argparse...), so it is imported only when a ``COOLDOWND_`` key is set.
 The file is ``--config PATH``, else ``$COOLDOWND_CONFIG``, else ``$XDG_CONFIG_HOME/cooldownd/config.toml``
 (a missing default file means all defaults). Every problem becomes one :class:`ConfigError` line.
 """
@@ -8,6 +10,7 @@ The file is ``--config PATH``, else ``$COOLDOWND_CONFIG``, else ``$XDG_CONFIG_HO
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import re
 import tomllib
@@ -15,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cooldownd.errors import ConfigError
 
@@ -147,23 +149,10 @@ class IntensitySettings(_Section):
 _toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("_toml_data", default={})
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    """The already-parsed TOML file (parsed by :func:`load` so syntax errors name the file)."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return _toml_data.get().get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_toml_data.get())
-
-
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The whole configuration. Build it with :func:`load`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="COOLDOWND_", env_nested_delimiter="__", extra="forbid", frozen=True,
-        nested_model_default_partial_update=True,
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     athlete: AthleteSettings = AthleteSettings()
     ble: BleSettings = BleSettings()
@@ -173,11 +162,6 @@ class Settings(BaseSettings):
     routines: RoutinesSettings = RoutinesSettings()
     store: StoreSettings = StoreSettings()
     intensity: IntensitySettings = IntensitySettings()
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                   file_secret_settings):  # noqa: D102
-        return (init_settings, env_settings, _TomlSource(settings_cls))
 
     def athlete_profile(self) -> Athlete:
         """``[athlete]`` as the core's value."""
@@ -266,12 +250,56 @@ def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tu
     data = _read_toml(path, required)
     token = _toml_data.set(data)
     try:
-        settings = Settings(**overrides)
+        if _environment_sets_keys():
+            settings: Settings = _with_environment()(**overrides)
+        else:  # what pydantic-settings does with an empty environment: init values over the TOML
+            settings = Settings.model_validate(_deep_update(data, overrides))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from exc
     finally:
         _toml_data.reset(token)
     return settings, path
+
+
+def _environment_sets_keys() -> bool:
+    """Any ``COOLDOWND_`` variable pydantic-settings could read (it matches names case-insensitively)."""
+    return any(k.lower().startswith("cooldownd_") and k.lower() != "cooldownd_config" for k in os.environ)
+
+
+def _deep_update(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = _deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else value
+    return out
+
+
+@functools.cache
+def _with_environment() -> type[Settings]:
+    """Settings read through pydantic-settings: init values > environment > the TOML file."""
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+    class TomlSource(PydanticBaseSettingsSource):
+        """The already-parsed TOML file (parsed by :func:`load` so syntax errors name the file)."""
+
+        def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+            return _toml_data.get().get(field_name), field_name, False
+
+        def __call__(self) -> dict[str, Any]:
+            return dict(_toml_data.get())
+
+    class EnvironmentSettings(BaseSettings, Settings):
+        model_config = SettingsConfigDict(
+            env_prefix="COOLDOWND_", env_nested_delimiter="__", extra="forbid", frozen=True,
+            nested_model_default_partial_update=True,
+        )
+
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                       file_secret_settings):  # noqa: D102
+            return (init_settings, env_settings, TomlSource(settings_cls))
+
+    return EnvironmentSettings
 
 
 def _toml_value(value: Any) -> str:

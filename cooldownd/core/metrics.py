@@ -32,6 +32,7 @@ class Pauses:
                 merged.append([stop, start])
         self._starts = [p[0] for p in merged]
         self._ends = [p[1] for p in merged]
+        self.none = not merged  # no pause: running(a, b) is b - a (callers inline it in their loops)
 
     def running(self, a: float, b: float) -> float:
         """Seconds of ``[a, b)`` during which the timer ran."""
@@ -51,13 +52,18 @@ def exercise_weights(times: Sequence[float], start: float, end: float, pauses: P
                      max_gap_s: float) -> list[float]:
     """Seconds of exercise each sample stands for (sample-and-hold, real time steps)."""
     step = typical_step(times)
+    if not times:
+        return []
+    nexts = list(times[1:])
+    nexts.append(times[-1] + step)
     out = []
-    n = len(times)
-    for i, t in enumerate(times):
-        nxt = times[i + 1] if i + 1 < n else t + step
+    running = pauses.running
+    for t, nxt in zip(times, nexts):  # per sample: max(t, start), min(nxt, end) and running(), inlined
         if nxt - t > max_gap_s:
             nxt = t + step
-        out.append(pauses.running(max(t, start), min(nxt, end)))
+        a = t if t >= start else start
+        b = nxt if nxt <= end else end
+        out.append((b - a if b > a else 0.0) if pauses.none else running(a, b))
     return out
 
 
@@ -72,10 +78,13 @@ def hr_average(times: Sequence[float], hrs: Sequence[int | None], start: float, 
     Readings carrying no running time (one lone sample) are averaged plainly.
     """
     acc = secs = 0.0
-    for (t0, h0), (t1, h1) in zip(zip(times, hrs), zip(times[1:], hrs[1:])):
+    free, running = pauses.none, pauses.running
+    for t0, h0, t1, h1 in zip(times, hrs, times[1:], hrs[1:]):
         if h0 is None:
             continue
-        run = pauses.running(max(t0, start), min(t1, end))
+        a = t0 if t0 >= start else start
+        b = t1 if t1 <= end else end
+        run = (b - a if b > a else 0.0) if free else running(a, b)
         acc += run * (h0 if h1 is None else (h0 + h1) / 2)
         secs += run
     if secs > 0:
@@ -110,10 +119,14 @@ def power_segments(times: Sequence[float], watts: Sequence[int | None], start: f
     """
     segments: list[list[int]] = [[]]
     known = [(t, w) for t, w in zip(times, watts) if w is not None]
-    for i, (t, w) in enumerate(known):
-        nxt = known[i + 1][0] if i + 1 < len(known) else t + 1
-        segments[-1].extend([w] * round(pauses.running(max(t, start), min(nxt, t + hold_s + 1, end))))
-        if pauses.running(t, nxt) < nxt - t and segments[-1]:
+    nexts = [t for t, _ in known[1:]] + [known[-1][0] + 1] if known else []
+    free, running = pauses.none, pauses.running
+    for (t, w), nxt in zip(known, nexts):  # max/min inlined; without pauses running(a, b) is b - a
+        a = t if t >= start else start
+        b = nxt if nxt <= t + hold_s + 1 else t + hold_s + 1
+        b = b if b <= end else end
+        segments[-1].extend([w] * round((b - a if b > a else 0.0) if free else running(a, b)))
+        if not free and running(t, nxt) < nxt - t and segments[-1]:
             segments.append([])
     return [s for s in segments if s]
 

@@ -9,7 +9,6 @@ memory, never extracted, so no member name can write anywhere.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from cooldownd.core.model import Athlete
 from cooldownd.errors import FitImportError
-from cooldownd.fit.decode import FitContent, decode_messages, workouts_from_messages
+from cooldownd.fit.decode import decode_messages
+from cooldownd.fit.workouts import FitContent, workouts_from_messages
 from cooldownd.imports.inputs import expand, failed_line as _failed, gunzip, inputs
 from cooldownd.record import lines
 from cooldownd.record.recorder import Candidate, Rules, record, summarise
@@ -130,20 +130,12 @@ def read_fit(name: str, data: bytes) -> tuple[FitContent, str | None]:
 
 def prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
     """Decode, build, assess and summarise one FIT (or gzip) file; never raises, never touches the store."""
-    from fitparse.records import DEV_TYPES
-
-    DEV_TYPES.clear()  # fitparse's developer-field registry is global: each file on its own, in any process
-    collecting = gc.isenabled()
-    gc.disable()  # ~100k small dicts per large file and no cycles: the collector only costs time here
     try:
         return _prepare(job, name, data, sha)
     except FitImportError as exc:
         return Prepared("error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one file does
         return Prepared("failed", _failed(name, exc))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
