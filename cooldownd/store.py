@@ -8,7 +8,6 @@ a richer copy of the same session marks it ``superseded_by`` (``record/recorder.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -244,6 +243,8 @@ class AsyncStore:
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(store, *args)`` on the store thread."""
+        import asyncio  # the daemon's store only: commands open the store without asyncio
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.store, *args))
 

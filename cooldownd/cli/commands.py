@@ -1,9 +1,11 @@
-"""The one-shot commands: import, scan, routine, demo (``run`` and ``status`` live in app.py)."""
+"""The one-shot commands: import, scan, routine, demo (``run`` and ``status`` live in app.py).
+
+asyncio is imported inside the commands that run a loop: ``import`` starts without it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -31,6 +33,7 @@ def _shortened(routine: Routine, hold_s: int) -> Routine:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A synthetic hard ride through the real intensity -> routine -> walk-through path."""
+    import asyncio
     return asyncio.run(_demo(cfg.load(args.config)[0], args.fast))
 
 
@@ -81,6 +84,7 @@ def cmd_routine(args: argparse.Namespace) -> int:
             side = f" ({step.side})" if step.side else ""
             print(f"{i:>2}. {step.title}{side}, {step.hold_s} s: {step.text}")
         return 0
+    import asyncio
     return asyncio.run(_walk_now(settings, routine))
 
 
@@ -106,6 +110,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from cooldownd.live.scan import scan
 
     settings = cfg.load(args.config)[0]
+    import asyncio
     devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
     if not devices:
         print(f"no heart-rate devices found in {args.timeout:g} s (is the strap worn, or broadcasting?)")
@@ -204,4 +209,5 @@ def _offer_after_import(store, settings: cfg.Settings, library, results: list[Re
         return
     workout_id = newest_unoffered(store, time.time(), settings.notify.max_age)
     if workout_id is not None:
+        import asyncio
         asyncio.run(offer_workout(store, workout_id, settings, library))

@@ -52,9 +52,18 @@ def _crc_error(computed: int, read: int) -> FitCRCError:
     return FitCRCError("CRC Mismatch [computed: 0x%04X, read: 0x%04X]" % (computed, read))
 
 
-# A real file has a few dozen definitions; hostile ones have thousands of distinct layouts.
+# A real file has a few dozen definitions (~11 kB of plans each); hostile ones have thousands of
+# distinct layouts. A process that lives on (the daemon) keeps at most this many plans.
 PLAN_CACHE_MAX = 512
 _PLANS: OrderedDict[tuple, Plan] = OrderedDict()
+
+
+def keep_plans(n: int) -> None:
+    """Let the plan cache hold ``n`` plans (a bulk-import worker: it exits when the import ends)."""
+    global PLAN_CACHE_MAX
+    PLAN_CACHE_MAX = n
+    while len(_PLANS) > n:
+        _PLANS.popitem(last=False)
 _HEADER = struct.Struct("<2BHI4s").unpack_from
 
 
@@ -78,6 +87,7 @@ class Reader:
         self.messages: list[tuple[str, object]] = []
         self.read_any = False
         self.dev = DevTypes()
+        self.defs: dict[bytes, Plan] = {}  # definition bytes (without developer fields) -> plan
 
     @staticmethod
     def eof(size: int, got: int) -> FitEOFError:
@@ -141,6 +151,11 @@ class Reader:
         mesg_num, nfields = struct.unpack_from(endian + "HB", data, p)
         p += 3
         q = p + 3 * nfields
+        same = None if h & 0x20 or q > self.n else data[pos + 1:q]  # files repeat definitions often
+        plan = self.defs.get(same) if same is not None else None
+        if plan is not None:
+            self.install(plan, mesg_num, h, local, accs)
+            return q
         fdefs = tuple(zip(data[p:q:3], data[p + 1:q:3], data[p + 2:q:3]))
         for _num, size, btn in fdefs:  # (the slices hold only complete triples)
             _check_size(size, btn)
@@ -161,6 +176,14 @@ class Reader:
         key = (endian, mesg_num, fdefs, tuple((d.def_num, d.name, d.units, d.type.identifier, s) for d, s in ddefs),
                wanted, self.records and wanted)
         plan = plan_for(key, lambda: build_plan(endian, mesg_num, fdefs, tuple(ddefs), wanted, self.records))
+        if same is not None:
+            self.defs[same] = plan
+        self.install(plan, mesg_num, h, local, accs)
+        return p
+
+    @staticmethod
+    def install(plan: Plan, mesg_num: int, h: int, local: dict, accs: dict) -> None:
+        """Make ``plan`` the one of local message type ``h & 0x0F``."""
         acc = None
         if plan.acc_nums:  # fitparse restarts these accumulators at every definition
             acc = accs.setdefault(mesg_num, {})
@@ -169,7 +192,6 @@ class Reader:
         elif mesg_num in accs:
             acc = accs[mesg_num]
         local[h & 0x0F] = (plan, acc)
-        return p
 
     def data_error(self, plan: Plan, pos: int) -> None:
         """Raise what fitparse raises reading a message that does not fit in the file."""

@@ -43,12 +43,17 @@ def bpm(value: object) -> int | None:
 
 def rr_ms(values: Iterable[dict]) -> list[float]:
     """RR intervals (ms) from hrv messages' ``time`` (seconds, None = padding)."""
-    out: list[float] = []
-    for v in values:
+    return [ms for _, ms in rr_at((0.0, v) for v in values)]
+
+
+def rr_at(messages: Iterable[tuple[float, dict]]) -> list[tuple[float, float]]:
+    """(t, RR ms) for each interval of each (t, hrv message): the rule of ``rr_ms``, one loop for a file."""
+    out: list[tuple[float, float]] = []
+    for t0, v in messages:
         t = v.get("time")
         for s in t if isinstance(t, tuple) else (t,):
             if isinstance(s, (int, float)) and 0.2 <= s <= 3.0:
-                out.append(round(s * 1000.0, 1))
+                out.append((t0, round(s * 1000.0, 1)))
     return out
 
 

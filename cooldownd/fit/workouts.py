@@ -7,13 +7,14 @@ are in values.py; records arrive as Record chunks (decode.py).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from cooldownd.core.model import Record, Workout
 from cooldownd.fit.sports import sport_name, sub_sport_name
-from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix, rr_ms,
+from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix, rr_at,
                                  swum_laps, timer_pauses)
 
 # file_id.type -> the words a user reads in "not an activity: ..."
@@ -84,22 +85,23 @@ class _Parts:
     profile: dict
     sport: tuple[str, str]
     swum_laps: list[tuple[float, float]] = field(default_factory=list)  # laps that covered distance
+    times: list[float] = field(default_factory=list)  # records' times (sorted), to cut a session's span
 
     @classmethod
     def collect(cls, messages: Sequence[tuple[str, dict]]) -> _Parts:
         recs: list[Record] = []
-        rr: list[tuple[float, float]] = []
         timer: list[tuple[float, str]] = []
         prof: dict = {}
         sport = ("generic", "generic")
         last_t = 0.0
+        hrvs: list[tuple[float, dict]] = []
         for name, v in messages:
             if name == "records":
                 recs += v
                 if v:
                     last_t = v[-1].t
             elif name == "hrv":
-                rr.extend((last_t, ms) for ms in rr_ms((v,)))
+                hrvs.append((last_t, v))
             elif name == "event" and v.get("event") == "timer":
                 t, et = posix(v.get("timestamp")), str(v.get("event_type"))
                 if t is not None and et in ("start", "stop", "stop_all", "stop_disable_all"):
@@ -110,7 +112,8 @@ class _Parts:
                 sport = (sport_name(v["sport"]), sub_sport_name(v.get("sub_sport")))
         recs.sort(key=itemgetter(0))  # Record.t
         hr = hr_samples(v for n, v in messages if n == "hr")
-        return cls(recs, hr, rr, sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"))
+        return cls(recs, hr, rr_at(hrvs), sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"),
+                   [r.t for r in recs])
 
     def session_workout(self, sess: dict) -> Workout | None:
         """The workout of one session message."""
@@ -136,7 +139,7 @@ class _Parts:
         return self._workout(self.sport, ts[0], ts[-1], {})
 
     def _workout(self, sport: tuple[str, str], start: float, end: float, sess: dict) -> Workout:
-        recs = [r for r in self.records if start - 1.0 <= r.t <= end + 1.0]
+        recs = self.records[bisect_left(self.times, start - 1.0):bisect_right(self.times, end + 1.0)]
         # A strap's stored beats are what the device used where they exist: the records' HR there
         # (wrist or stale live values) read 5 bpm low on a triathlon swim (sports-lib 6788312639-1).
         beats = [(t, b) for t, b in self.hr if start <= t <= end + 1.0]

@@ -34,6 +34,7 @@ WINDOW_PER_JOB = 8
 LOOKAHEAD = 64  # inputs the largest-first order looks across (and the most results waiting for their turn)
 WINDOW_BYTES = 64 * 2**20
 MAX_POOL_DEATHS = 3
+WORKER_PLANS = 2048  # decoding plans a worker keeps (~11 kB each): the worker exits with the import
 
 
 def default_jobs() -> int:
@@ -249,8 +250,12 @@ class _Keep(logging.Handler):
 def _worker_init(job: importer.Job, level: int) -> None:
     import signal
 
+    from cooldownd.fit import fastfit
+
     global _JOB
     _JOB = job
+    # a history from many devices has a thousand record layouts or more; a plan costs ~1 ms to build
+    fastfit.keep_plans(WORKER_PLANS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool
     root = logging.getLogger()
     root.handlers[:] = [_Keep()]
