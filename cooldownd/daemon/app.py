@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -28,6 +29,9 @@ from cooldownd.daemon.systemd import SdNotify
 
 log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_S = 3.0
+# SIGTERM to exit at most this long, whatever a worker thread is blocked in (a stalled FUSE read, a
+# database another process holds locked): systemd's TimeoutStopSec would SIGKILL us at 10 s.
+EXIT_DEADLINE_S = 4.0
 
 
 class _Shutdown(Exception):
@@ -54,11 +58,13 @@ class Daemon:
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live = None
+        self._signalled = False  # signal handlers installed: a real process, the exit backstop applies
 
     async def run(self, shutdown: Awaitable[Any] | None = None) -> None:
         """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        self._signalled = shutdown is None
         if shutdown is None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
@@ -81,6 +87,8 @@ class Daemon:
     async def _until(self, shutdown: Awaitable[Any]) -> None:
         await shutdown
         log.info("cooldownd: stopping")
+        if self._signalled:
+            _exit_backstop(EXIT_DEADLINE_S)
         self.sd.stopping()
         await self._drain()
         raise _Shutdown
@@ -227,6 +235,21 @@ class Daemon:
         if last is None or end_ts >= last["end_ts"]:
             self.update_status(last_workout={k: summary.get(k) for k in ("sport", "sub_sport", "level", "duration_s",
                                                                           "load", "start")} | {"end_ts": end_ts})
+
+
+def _exit_backstop(deadline_s: float) -> None:
+    """End the process ``deadline_s`` from now if it has not ended by itself (a thread that never returns)."""
+
+    def expire() -> None:
+        log.warning("cooldownd: not stopped %.1f s after the signal (a worker is blocked); exiting now", deadline_s)
+        with contextlib.suppress(Exception):
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+        os._exit(0)
+
+    timer = threading.Timer(deadline_s, expire)
+    timer.daemon = True  # a process that ends by itself in time does not wait for it
+    timer.start()
 
 
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:

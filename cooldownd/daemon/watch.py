@@ -7,7 +7,8 @@ file systems, when inotify fails, or when ``force_poll``. A file is handed over 
 (size, mtime) stayed unchanged for ``settle_s``, and again only if it changes later.
 Files present when the watcher starts are not handed over unless ``catch_up`` (or use
 ``scan_existing``); folders that appear later are new, so all their files are handed over.
-Ignored: dot files and dot directories, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``.
+Ignored: dot files and dot directories, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``, and
+anything not a regular file (a FIFO or a link to a device is never opened).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ctypes.util
 import glob
 import logging
 import os
+import stat
 import struct
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -126,9 +128,12 @@ def _walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
 
 
 def _sig(path: Path) -> Sig | None:
+    """(size, mtime) of a regular file (links followed); None when gone or not a regular file."""
     try:
         st = path.stat()
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the importer, a link to /dev/zero never ends
         return None
     return (st.st_size, st.st_mtime_ns)
 
@@ -305,7 +310,11 @@ class _Watcher:
         """A file was seen: (re)start its settle clock unless it is known or unchanged."""
         sig = sig or _sig(path)
         if sig is None:
-            log.debug("%s: vanished before it settled; dropped", path)
+            if os.path.lexists(path) and str(path) not in self.warned:
+                self.warned.add(str(path))
+                log.info("%s: not a regular file (a FIFO, device or dangling link?); ignored", path)
+            else:
+                log.debug("%s: vanished before it settled; dropped", path)
             self.pending.pop(path, None)
             return
         if self.known.get(path) == sig:
