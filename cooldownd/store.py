@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -84,13 +86,21 @@ class Store:
     """The state database. Open with :meth:`open`; every write is one transaction."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
+        self._conn: sqlite3.Connection | None = conn
         self.path = path
         self._depth = 0
+        self._ident = _identity(path)
+        key = os.path.abspath(path)
+        self._lock = _PATH_LOCKS.setdefault(key, threading.RLock())
+        _PEERS.setdefault(key, weakref.WeakSet()).add(self)
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix."""
+    def open(cls, path: Path, *, move_aside: bool = True) -> Store:
+        """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix.
+
+        ``move_aside=False`` (a command while a daemon holds the database) refuses a corrupt-looking
+        file instead: only its owner may move it.
+        """
         path = Path(path)
         try:
             _secure_dir(path.parent)
@@ -99,6 +109,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and not _is_corrupt(exc):
                 raise StoreError(f"{path}: cannot open the database: {exc}; check the folder's permissions and free space") from exc
+            if not move_aside:
+                raise StoreError(f"{path}: the database looks damaged ({exc}), and the running daemon holds it; "
+                                 "left as it is: restart the daemon (systemctl --user restart cooldownd) to "
+                                 "repair it") from exc
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             log.error("%s: database is corrupt (%s); moved aside to %s and starting afresh", path, exc, aside)
             for suffix in ("", "-wal", "-shm"):
@@ -137,7 +151,43 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
-        self._conn.close()
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _same_file(self) -> sqlite3.Connection:
+        """The connection, reopened first if the file at ``path`` is no longer the one opened (deleted or
+        replaced under us: writing on would go to an unlinked file, lost at the next start).
+
+        Every connection of this process to the path is closed before the new file is opened, so the
+        old file's WAL is checkpointed into it and removed instead of being paired with the new file.
+        """
+        now = _identity(self.path)
+        if self._conn is not None and now == self._ident:
+            return self._conn
+        if self._conn is not None:  # the first in this process to notice: one warning
+            log.warning("%s: the database was %s while cooldownd had it open; reopening it%s", self.path,
+                        "deleted" if now is None else "replaced", " (a new, empty one)" if now is None else "")
+            ours = _stale_companions(self.path)
+            for peer in list(_PEERS.get(os.path.abspath(self.path), ())):
+                peer._drop()
+            for name, ident in ours:  # the old file's WAL and index must not be paired with the new file
+                if _identity(Path(name)) == ident:
+                    with contextlib.suppress(OSError):
+                        os.unlink(name)
+        try:
+            _secure_dir(self.path.parent)
+            with _umask(0o077):
+                self._conn = self._connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.path}: cannot reopen the database: {exc}; check the state folder") from exc
+        self._ident = _identity(self.path)
+        return self._conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -149,26 +199,31 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._exec("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
+        with self._lock:
+            self._exec("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                if self._conn is not None:
+                    self._conn.execute("ROLLBACK")
+                raise
             self._depth = 0
-            self._conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self._exec("COMMIT")
+            self._exec("COMMIT")
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self._conn.execute(sql, args)
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
-        except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
-                raise
-            raise StoreError(f"{self.path}: the database is corrupt ({exc}); restart cooldownd to move it aside") from exc
+        with self._lock:
+            try:
+                conn = self._conn if self._depth else self._same_file()
+                assert conn is not None
+                return conn.execute(sql, args)
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
+            except sqlite3.DatabaseError as exc:
+                if not _is_corrupt(exc):
+                    raise
+                raise StoreError(f"{self.path}: the database is corrupt ({exc}); restart cooldownd to move it aside") from exc
 
     # -- files ---------------------------------------------------------------------------------
     def get_file(self, sha256: str) -> FileRow | None:
@@ -268,6 +323,7 @@ class Store:
         rows = [(session_id, t, bpm, contact, json.dumps(list(rr)) if rr else None) for t, bpm, contact, rr in samples]
         with self.transaction():
             try:
+                assert self._conn is not None
                 self._conn.executemany("INSERT INTO live_samples VALUES (?, ?, ?, ?, ?)", rows)
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
@@ -287,6 +343,33 @@ class Store:
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
+
+
+# Every Store of one database file in this process shares a lock (one statement or transaction at a
+# time) and knows its peers, so a file replaced under us is reopened by all of them together.
+_PATH_LOCKS: dict[str, threading.RLock] = {}
+_PEERS: dict[str, weakref.WeakSet[Store]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path`` now, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _stale_companions(path: Path) -> list[tuple[str, tuple[int, int]]]:
+    """The ``-wal`` and ``-shm`` files beside ``path`` that this process holds open: the old file's."""
+    held: set[tuple[int, int]] = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                st = os.stat(f"/proc/self/fd/{fd}")
+                held.add((st.st_dev, st.st_ino))
+    return [(f"{path}{suffix}", ident) for suffix in ("-wal", "-shm")
+            if (ident := _identity(Path(f"{path}{suffix}"))) is not None and ident in held]
 
 
 def _is_corrupt(exc: sqlite3.Error) -> bool:

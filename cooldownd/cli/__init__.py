@@ -127,10 +127,10 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Recent workouts with their walk-through outcome."""
-    from cooldownd.store import Store
+    from cooldownd.daemon.instance import open_store
 
     settings = _settings(args)
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         rows = store.workouts(limit=max(args.limit, 0))
     finally:
