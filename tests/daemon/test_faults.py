@@ -686,7 +686,8 @@ def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp
         store = AsyncStore(Store.open(mnt / "state" / "c.db"))
         session = store.store.journal_open("E1:3C:5B:9A:12:34", 1000.0)
         filler = _fill(mnt, 0)
-        live = LiveSession(types.SimpleNamespace(store=store), clock=lambda: 2000.0)
+        frozen = types.SimpleNamespace(now=lambda: 2000.0, shift=lambda: 0.0)  # a Timeline that stands still
+        live = LiveSession(types.SimpleNamespace(store=store), timeline=frozen)
         live.session = session
         rows = [(1000.0 + i, 140, "detected", (430.0,) * 200) for i in range(400)]  # too big for what is left
         live.buffer = list(rows)
