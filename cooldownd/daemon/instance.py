@@ -15,6 +15,7 @@ from typing import Any
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError, StoreError
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
+from cooldownd.record import lines
 from cooldownd.store import Store
 
 
@@ -102,7 +103,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows = store.workouts(limit=1)
     finally:
         store.close()
-    data["last_workout"] = rows[0].summary if rows else None
+    data["last_workout"] = lines.workout(rows[0].summary) if rows else None
     if args.json:
         print(json.dumps(data))
         return 0

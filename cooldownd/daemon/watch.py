@@ -7,8 +7,9 @@ file systems, when inotify fails, or when ``force_poll``. A file is handed over 
 (size, mtime) stayed unchanged for ``settle_s``, and again only if it changes later.
 Files present when the watcher starts are not handed over unless ``catch_up`` (or use
 ``scan_existing``); folders that appear later are new, so all their files are handed over.
-Ignored: dot files and dot directories, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``, and
-anything not a regular file (a FIFO or a link to a device is never opened).
+Which files: ``imports.inputs.is_workout_file``, the rule imports use too (no dot files, ``*.tmp``,
+``*.part``, ``inProgressActivity.fit``); dot directories are not entered. Only regular files (links
+followed) are handed over: a FIFO or a link to a device is never opened.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from cooldownd.imports.inputs import is_workout_file
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".fit", ".fit.gz", ".zip")
-IGNORED_SUFFIXES = (".tmp", ".part")
-IGNORED_NAMES = frozenset({"inprogressactivity.fit"})
 # inotify sees no remote or FUSE-side changes on these (prefix match on the mountinfo type).
 POLLED_FS = ("fuse", "nfs", "cifs", "smb", "9p", "afs", "ceph", "sshfs", "davfs", "glusterfs",
              "lustre", "gvfs")
@@ -45,14 +45,6 @@ Sig = tuple[int, int]  # (size, mtime_ns)
 OnFile = Callable[[Path], Awaitable[None]]
 Check = Callable[[Path], "str | None"]  # why a settled file is not finished yet, or None
 RECHECK_S = 5.0  # an unfinished file that stopped changing is looked at again this often
-
-
-def is_candidate(name: str | Path) -> bool:
-    """True for a file name the watcher hands over (a FIT file or archive, not a temp file)."""
-    low = Path(name).name.lower()
-    if low.startswith(".") or low in IGNORED_NAMES or low.endswith(IGNORED_SUFFIXES):
-        return False
-    return low.endswith(SUFFIXES)
 
 
 def expand(folders: Sequence[str]) -> list[Path]:
@@ -121,7 +113,7 @@ def _walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
             try:
                 if entry.is_dir():
                     stack.append(Path(entry.path))
-                elif is_candidate(entry.name) and entry.is_file():
+                elif is_workout_file(entry.name) and entry.is_file():
                     est = entry.stat()
                     files[Path(entry.path)] = (est.st_size, est.st_mtime_ns)
             except OSError:
@@ -350,7 +342,7 @@ class _Watcher:
             if mask & IN_ISDIR:
                 if mask & (IN_CREATE | IN_MOVED_TO) and not name.startswith("."):
                     new_dirs.append(path)
-            elif is_candidate(name):
+            elif is_workout_file(name):
                 self._note(path)
         for folder in new_dirs:  # a new sub-folder: watch it, and its files are all new
             files, dirs = await asyncio.to_thread(_walk, folder, self.warned)
