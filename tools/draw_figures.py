@@ -200,6 +200,17 @@ def neutral() -> str:
     return standing(arms, facing_front=True)
 
 
+def icon() -> str:
+    """The app icon: the cat's rounded back on a dark tile (reads at 32 px as an arch over a mat)."""
+    body = all_fours(path("a", ROUND), (66, 140), (54, 154)).replace('class="h"', 'fill="#ffffff"')
+    style = STYLE.replace(f".b{{fill:none;stroke:{INK}", ".b{fill:none;stroke:#ffffff").replace(
+        f".f{{fill:none;stroke:{FAR}", ".f{fill:none;stroke:#6f8399")
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">'
+            f"<title>cooldownd</title><style>{style}</style>"
+            f'<rect x="2" y="2" width="252" height="252" rx="56" fill="{INK}"/>'
+            f'<g transform="translate(0,-14)">{body}</g></svg>\n')
+
+
 def figures() -> dict[str, str]:
     """File name -> SVG text."""
     one, tr, tu = knees_to_chest_one(), trapezius(), turns()
@@ -220,6 +231,7 @@ def figures() -> dict[str, str]:
         "turns_right.svg": svg(tu, letter="R", title="Arm turns: right, up, left"),
         "turns_left.svg": svg(tu, mirror=True, letter="L", title="Arm turns: left, up, right"),
         "exercise.svg": svg(neutral(), title="Exercise"),
+        "icon.svg": icon(),
     }
 
 
