@@ -47,6 +47,10 @@ CREATE TABLE live_samples (
 CREATE INDEX live_samples_session ON live_samples(session_id, t);
 CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Added within schema 1 (created on every open, so an older file gets it too): a compact HR curve per workout,
+# [[seconds from start, bpm], ...] (core/hrcurve.py), for the done card's chart.
+_HR_CURVES = """ hr_curves (
+    workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, points TEXT NOT NULL);"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,9 @@ class Store:
                 conn.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
             elif version > SCHEMA_VERSION:
                 raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd")
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'hr_curves'").fetchone() is None:
+                with contextlib.suppress(sqlite3.OperationalError):  # read-only: every write fails anyway
+                    conn.execute("CREATE TABLE IF NOT EXISTS" + _HR_CURVES)
             # quick_check reports damage as rows, not exceptions: a valid header over broken pages
             # would open fine and fail on every later query.
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -192,14 +199,27 @@ class Store:
 
     # -- workouts ------------------------------------------------------------------------------
     def add_workout(self, summary: dict[str, Any], *, source: str, start: float, end: float,
-                    richness: float = 0.0, file_sha256: str | None = None) -> int:
-        """Store one workout's summary; returns its id."""
-        cur = self._exec(
-            "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (source, summary.get("sport"), start, end, summary.get("max_hr"), richness, file_sha256,
-             json.dumps(summary), time.time()))
-        return int(cur.lastrowid)
+                    richness: float = 0.0, file_sha256: str | None = None,
+                    hr_curve: Sequence[tuple[int, int]] = ()) -> int:
+        """Store one workout's summary (and its compact HR curve, if any); returns its id."""
+        with self.transaction():
+            cur = self._exec(
+                "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, summary.get("sport"), start, end, summary.get("max_hr"), richness, file_sha256,
+                 json.dumps(summary), time.time()))
+            workout_id = int(cur.lastrowid)
+            if hr_curve:
+                self._exec("INSERT INTO hr_curves VALUES (?, ?)",
+                           (workout_id, json.dumps([list(p) for p in hr_curve], separators=(",", ":"))))
+        return workout_id
+
+    def hr_curve(self, workout_id: int) -> tuple[tuple[int, int], ...]:
+        """The workout's compact heart-rate curve, (seconds from start, bpm); () if none was kept."""
+        from cooldownd.core.hrcurve import parse
+
+        row = self._exec("SELECT points FROM hr_curves WHERE workout_id = ?", (workout_id,)).fetchone()
+        return parse(json.loads(row[0])) if row else ()
 
     def find_overlapping(self, start: float, end: float) -> list[WorkoutRow]:
         """Workouts whose time span overlaps [start, end]."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cooldownd.core import hrcurve
 from cooldownd.record import lines
 from cooldownd.core.model import Athlete, Workout
 from cooldownd.errors import FitImportError
@@ -51,6 +52,7 @@ class Assessed:
     start: float
     end: float
     richness: float
+    hr_curve: tuple[tuple[int, int], ...] = ()  # compact, for the done card's chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,8 @@ def _assess(job: Job, name: str, sha: str, w: Workout) -> Assessed:
     a = assess(w, job.athlete, job.knobs, history_max_hr=job.history_max_hr, this_year=job.this_year)
     s = lines.summary(w, a, choose(job.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
     s["headline"] = headline(a.level, w.sport, w.sub_sport, a.duration_s, a.load)
-    return Assessed(s, w.source, w.start, w.end, richness(w))
+    return Assessed(s, w.source, w.start, w.end, richness(w), hrcurve.compact(((r.t, r.hr) for r in w.records),
+                                                                             w.start, w.end))
 
 
 # -- one file: settle (the store, the importing process only) -----------------------------------
@@ -192,7 +195,7 @@ def _store_workouts(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
                 log.info("%s: replaces workout #%d (%s), a poorer record of the same session", name, r.id, r.source)
                 store.delete_workout(r.id)
             s["id"] = store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=w.richness,
-                                        file_sha256=sha)
+                                        file_sha256=sha, hr_curve=w.hr_curve)
             for r in same:  # the replaced copy was offered already: never offer the same session twice
                 if r.offered_at is not None or r.outcome is not None:
                     store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})

@@ -199,6 +199,7 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
     import datetime as dt
 
     from cooldownd.record import lines
+    from cooldownd.core import hrcurve
     from cooldownd.core.intensity import assess
     from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
@@ -216,6 +217,7 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
         if any(row.richness >= mine for row in store.find_overlapping(workout.start, workout.end)):
             log.info("live workout %s: already recorded from a richer source", summary["start"])
             return None
+        curve = hrcurve.compact(((r.t, r.hr) for r in workout.records), workout.start, workout.end)
         summary["id"] = store.add_workout(summary, source=workout.source, start=workout.start, end=workout.end,
-                                          richness=mine)
+                                          richness=mine, hr_curve=curve)
     return summary
