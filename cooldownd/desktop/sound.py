@@ -73,23 +73,28 @@ def write_chime(path: Path, kind: str) -> Path:
 class Chimes:
     """Plays the cues. ``hint_for(kind)`` gives the file for a card's sound hint, ``play(kind)`` plays it.
 
-    ``via`` is ``notify.sound_via``; ``server_sound`` whether the notification server
-    advertises the ``sound`` capability. Files are written to ``folder`` on first use.
+    ``via`` is ``notify.sound_via``. Files are written to ``folder`` on first use. With the
+    server's way, only chimes that come with a card ring (a hold's end and halfway have none).
     """
 
     def __init__(self, folder: Path, *, enabled: bool = True, via: str = "auto",
-                 server_sound: bool = False, players: tuple[tuple[str, tuple[str, ...]], ...] = PLAYERS) -> None:
+                 players: tuple[tuple[str, tuple[str, ...]], ...] = PLAYERS) -> None:
         if via not in ("auto", "server", "player"):
             raise ValueError(f"notify.sound_via: {via!r}; use auto, server or player")
         self.folder = folder / "sounds"
         self.enabled = enabled
-        self.by_server = enabled and (via == "server" or (via == "auto" and server_sound))
+        self.via = via
+        self.by_server = enabled and via == "server"
         self._players = players
         self._player: list[str] | None = None
         self._looked = False
         self._warned = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.played: list[str] = []  # kinds handed to a player (tests and the log read it)
+
+    def server_sound(self, plays: bool) -> None:
+        """Whether the notification server plays a card's sound (its ``sound`` capability)."""
+        self.by_server = self.enabled and (self.via == "server" or (self.via == "auto" and plays))
 
     def path(self, kind: str) -> Path:
         """The WAV file of ``kind``, written on first use (one version per chime design)."""
