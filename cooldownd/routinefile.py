@@ -68,18 +68,21 @@ def check_image(exercise: Exercise, base: Path) -> Path:
         raise RoutineError(key, f'"{shown}": not an .svg or .png file')
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # O_NONBLOCK: a FIFO must not hang us
+    except FileNotFoundError:
+        raise RoutineError(key, f'"{shown}": no such file ({path})') from None
     except OSError as exc:
         raise RoutineError(key, f'"{shown}": cannot read: {exc.strerror or exc}') from exc
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise RoutineError(key, f'"{shown}": not a regular file')
         if info.st_size > IMAGE_MAX_BYTES:
             raise RoutineError(key, f'"{shown}": {info.st_size} bytes, at most {IMAGE_MAX_BYTES} (1 MB)')
-        try:
-            head = f.read(4096)
-        except OSError as exc:
-            raise RoutineError(key, f'"{shown}": cannot read: {exc.strerror or exc}') from exc
+        head = os.read(fd, 4096)
+    except OSError as exc:
+        raise RoutineError(key, f'"{shown}": cannot read: {exc.strerror or exc}') from exc
+    finally:
+        os.close(fd)
     if not _is_picture(head, path.suffix.lower()):
         raise RoutineError(key, f'"{shown}": not a {path.suffix.lower()[1:].upper()} picture')
     return path.resolve()
