@@ -36,11 +36,13 @@ def local(uri: str) -> Path:
     return Path(unquote(urlsplit(uri).path))
 
 
-async def walk_all(workout: WorkoutCurve | None = None):
+async def walk_all(workout: WorkoutCurve | None = None, *, server_sound: bool = False):
     """The very hard cycling routine (all six exercises) on the fake server, Next pressed on every step."""
     srv, fake = await serve()
+    if server_sound:
+        fake.caps.append("sound")
     library = load_library()
-    settings = Settings(notify=NotifySettings(backend="desktop"))
+    settings = Settings(notify=NotifySettings(backend="desktop", sound=server_sound))
     notifier = await notifier_for(settings, library)
     notifier.cues.workout = workout
     routine = choose(library, Level.VERY_HARD, "cycling")
@@ -90,3 +92,14 @@ def test_the_done_card_shows_the_heart_rate_chart(bus, home):
     chart = local(calls[-1]["hints"]["image-path"])
     assert chart.parent == home / ".cache" / "cooldownd" / "images" and png_size(chart) == (256, 256)
     assert chart not in {local(c["hints"]["image-path"]) for c in calls[:-1]}
+
+
+def test_a_server_that_plays_sounds_gets_our_chime_as_a_path_on_each_step(bus, home):
+    routine, calls, _ = asyncio.run(asyncio.wait_for(walk_all(server_sound=True), 60))
+    offer, *steps, done = calls
+    for call in (offer, done):
+        assert "sound-file" not in call["hints"] and "sound-name" not in call["hints"]
+    files = [call["hints"]["sound-file"] for call in steps]
+    assert all(Path(f).is_absolute() and Path(f).suffix == ".wav" and Path(f).is_file() for f in files)  # the spec: a path
+    names = [Path(f).name.split("-")[0] for f in files]
+    assert names == ["start", "switch", "switch", "start", "start", "start", "start", "switch", "start", "switch"]
