@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 INK, FILL, COOL, GRID, TILE = "#26384d", "#e6d9c6", "#5fa89c", "#ddd3c4", "#f6f2ea"
 LEFT, RIGHT, TOP, BOTTOM = 20.0, 236.0, 44.0, 212.0
+MIN_BAND = 20.0  # px: the narrowest the cool-down is drawn
 
 
 def hr_chart(series: Sequence[tuple[int, int]], cooldown: tuple[float, float] | None = None,
@@ -43,9 +44,11 @@ def hr_chart(series: Sequence[tuple[int, int]], cooldown: tuple[float, float] | 
         parts.append(f'<line x1="{LEFT}" y1="{gy:.0f}" x2="{RIGHT}" y2="{gy:.0f}" stroke="{GRID}" stroke-width="2"/>')
     if cooldown is not None:
         a, b = x(max(0.0, cooldown[0])), x(cooldown[1])
-        parts.append(f'<rect x="{a:.1f}" y="{TOP - 16:.0f}" width="{max(b - a, 6):.1f}" height="{BOTTOM - TOP + 16:.0f}" '
+        if b - a < MIN_BAND:  # a few minutes after an hour's ride: still visible at 64 px
+            a, b = min(a, RIGHT - MIN_BAND), max(b, min(a, RIGHT - MIN_BAND) + MIN_BAND)
+        parts.append(f'<rect x="{a:.1f}" y="{TOP - 16:.0f}" width="{b - a:.1f}" height="{BOTTOM - TOP + 16:.0f}" '
                      f'rx="6" fill="{COOL}" fill-opacity="0.28"/>')
-        parts.append(f'<line x1="{a:.1f}" y1="{BOTTOM + 8:.0f}" x2="{a + max(b - a, 6):.1f}" y2="{BOTTOM + 8:.0f}" '
+        parts.append(f'<line x1="{a + 5:.1f}" y1="{BOTTOM + 8:.0f}" x2="{b - 5:.1f}" y2="{BOTTOM + 8:.0f}" '
                      f'stroke="{COOL}" stroke-width="10" stroke-linecap="round"/>')
     line = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in series)
     parts.append(f'<polygon points="{x(series[0][0]):.1f},{BOTTOM} {line} {x(series[-1][0]):.1f},{BOTTOM}" '
