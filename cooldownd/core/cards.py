@@ -50,7 +50,7 @@ def offer_card(routine: Routine, topic: Topic, *, seq: int, buttons: bool, start
     what = wording.stretches(len(routine.steps), routine.total_s)
     lines = [f"{topic.line}: {what}." if topic.line else f"{what[0].upper()}{what[1:]}."]
     if start_in is not None:
-        lines.append(f"Starting in {start_in:.0f} s.")
+        lines.append(f"Starting in {max(1, round(start_in))} s.")
     elif last:
         lines.append("Last reminder.")
     if hint:

@@ -25,7 +25,7 @@ from cooldownd.core.model import Level, Routine
 from cooldownd.core.quiet import QuietHours, fresh, plan_offer
 
 __all__ = ["OFFER_BUTTONS", "SIDES", "STEP_BUTTONS", "Card", "Coach", "CoachKnobs", "Effect", "Hide", "Outcome",
-           "QuietHours", "Result", "Topic", "fresh", "plan_offer"]
+           "Phase", "QuietHours", "Result", "Topic", "command_button", "fresh", "plan_offer"]
 
 HELD_FRACTION = 0.8  # a step counts as done when its card was up for most of the hold
 
@@ -150,7 +150,7 @@ class Coach:
         held = [s for s, step in zip(self._seconds, self.routine.steps) if s >= HELD_FRACTION * step.hold_s]
         stretched = sum(min(s, step.hold_s) for s, step in zip(self._seconds, self.routine.steps))
         return Outcome(self._offered_at, self._started_at, len(held), self._snoozes, self._result, self._ended_at,
-                       tuple(round(s, 1) for s in self._seconds), round(stretched, 1))
+                       tuple(round(s, 2) for s in self._seconds), round(stretched, 2))
 
     def start(self, now: float, wall: float | None = None) -> Effect:
         """Show the offer (or drop it, ``expired``, when it is too old by the wall clock)."""
@@ -171,6 +171,8 @@ class Coach:
         if guard and self._replaced and now - self._card_at < self.knobs.press_guard_s and button != "dismissed":
             return None  # made on the card before this one, which is gone
         if self.phase is Phase.OFFER:
+            return self._press_offer(button, now, wall)
+        if self.phase is Phase.SNOOZED and button in ("start", "skip"):  # a command: no bubble is up
             return self._press_offer(button, now, wall)
         if self.phase is Phase.STEP:
             if button in ("next", "default"):
@@ -291,6 +293,19 @@ class Coach:
             return self._card(done_card(self.routine, seq=self._seq, stopped=result is Result.STOPPED,
                                         held=o.steps_done, stretched_s=o.stretched_s, hrr60=self.hrr60), now)
         return self._hide(result.value)
+
+
+# What ``cooldownd start|next|later|stop`` presses on the card on screen (None: nothing to act on).
+COMMANDS = {
+    Phase.OFFER: {"start": "start", "next": "start", "later": "later", "stop": "skip"},
+    Phase.SNOOZED: {"start": "start", "next": "start", "stop": "skip"},
+    Phase.STEP: {"next": "next", "stop": "stop"},
+}
+
+
+def command_button(phase: Phase, command: str) -> str | None:
+    """The button a control command stands for in ``phase``."""
+    return COMMANDS.get(phase, {}).get(command)
 
 
 def _update_marks(hold_s: float) -> list[float]:

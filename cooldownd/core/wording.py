@@ -114,9 +114,16 @@ def up_next(title: str | None, side: str | None = None) -> str:
     """ "Next: Child's pose", or "Last one." at the end."""
     if title is None:
         return "Last one."
-    return f"Next: {title}" + (f", {SIDE_WORDS[side]}" if side in SIDE_WORDS else "")
+    return f"Next: {title}" + (f", {SIDE_WORDS[side]}" if side in SIDE_WORDS else "") + "."
 
 
 def done_line(stretched_s: float, held: int, total: int) -> str:
     """ "3 min 10 s of stretching, 6 of 6 stretches held through"."""
     return f"{format_span(stretched_s)} of stretching, {held} of {total} stretches held through."
+
+
+# How to steer a walk-through where the server draws no buttons (said on the offer and the first step).
+HINT_AUTO = "It goes on by itself; to steer it, run: cooldownd start, next, later or stop."
+HINT_DUNST = ("No buttons here: middle-click for the next card, close it to be asked later, "
+              "or run: cooldownd start, next, later or stop.")
+HINT_MAKO = "No buttons here: use makoctl menu, or run: cooldownd start, next, later or stop."

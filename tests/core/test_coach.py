@@ -46,7 +46,7 @@ def test_start_or_plain_click_shows_step_one_with_next_and_stop(button):
     assert card.kind == "step" and card.step_index == 0 and not card.update
     assert [b for b, _ in card.buttons] == ["next", "stop"]
     assert card.title == "1/3 Stretch 0 (left side)"
-    assert card.body.splitlines() == ["Do stretch 0.", SAFETY, "Hold 30 s.", "Next: Stretch 1, right side"]
+    assert card.body.splitlines() == ["Do stretch 0.", SAFETY, "Hold 30 s.", "Next: Stretch 1, right side."]
     assert card.progress == 0
     assert c.deadline == 10 + 10  # the first in-place update: 20 s left
     assert c.outcome.started_at == 10
@@ -67,7 +67,7 @@ def test_a_step_counts_down_in_place_then_rests_then_the_next_step_rings_in():
     second = c.tick(35)
     assert second.step_index == 1 and not second.update and second.seq > first.seq
     assert SAFETY not in second.body  # once per routine
-    assert second.body.splitlines()[-1] == "Next: Stretch 2, both sides"
+    assert second.body.splitlines()[-1] == "Next: Stretch 2, both sides."
 
 
 def test_movement_steps_say_slowly_not_hold():
@@ -82,7 +82,7 @@ def test_movement_steps_say_slowly_not_hold():
     c.tick(40)
     turns = c.tick(45)
     assert "Slowly, for 20 s." in turns.body and turns.body.endswith("Last one.") is False
-    assert turns.body.splitlines()[-1] == "Next: Child's pose"
+    assert turns.body.splitlines()[-1] == "Next: Child's pose."
 
 
 def test_full_walk_held_through_completes_honestly_timed():
