@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from cooldownd.desktop.control import CONTROL_IFACE, CONTROL_NAME, CONTROL_PATH
+from cooldownd.desktop.bus_names import CONTROL_IFACE, CONTROL_NAME, CONTROL_PATH
 from cooldownd.errors import CooldownError
 
 TIMEOUT_S = 8.0

@@ -16,14 +16,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from cooldownd.core.coach import Phase, command_button
+from cooldownd.desktop.bus_names import CONTROL_IFACE, CONTROL_NAME, CONTROL_PATH
 from cooldownd.desktop.notify import Press
 from cooldownd.desktop.walk import Stage
 
 log = logging.getLogger(__name__)
-
-CONTROL_NAME = "org.cooldownd.Walk"
-CONTROL_PATH = "/org/cooldownd/Walk"
-CONTROL_IFACE = "org.cooldownd.Walk1"
 COMMANDS = ("start", "next", "later", "stop")
 ACT_TIMEOUT_S = 5.0
 _WHERE = {Phase.OFFER: "the offer is on screen", Phase.SNOOZED: "the offer is snoozed",
