@@ -24,6 +24,8 @@ log = logging.getLogger("cooldownd")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 78
 LEVELS = ("light", "moderate", "hard", "very_hard")
+CONTROL_COMMANDS = {"start": "start the cool-down on offer", "next": "go to the next stretch",
+                    "later": "ask again later", "stop": "stop the cool-down (or skip the offer)"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     svc.add_argument("action", choices=("install",))
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
+    for name, what in CONTROL_COMMANDS.items():
+        sub.add_parser(name, help=f"{what} (acts on the running cooldownd's current card)")
     return p
 
 
@@ -197,4 +201,4 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
-}
+} | {name: _lazy("cooldownd.cli.control", "cmd_control") for name in CONTROL_COMMANDS}

@@ -23,6 +23,7 @@ from cooldownd import settings as cfg
 from cooldownd.errors import ConfigError, CooldownError
 from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
+from cooldownd.desktop.walk import Stage
 from cooldownd.store import AsyncStore, Store
 from cooldownd.daemon.systemd import SdNotify
 
@@ -54,6 +55,7 @@ class Daemon:
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live = None
+        self.stage = Stage()  # the walk-through on screen, for control commands
 
     async def run(self, shutdown: Awaitable[Any] | None = None) -> None:
         """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
@@ -100,6 +102,7 @@ class Daemon:
         folders = FolderImporter(self)
         self._spawn(tg, "folders", folders.run)
         self._spawn(tg, "offers", self._offer_loop)
+        self._spawn(tg, "control", self._control)
         if self.settings.ble.enabled:
             from cooldownd.live.session import LiveSession
 
@@ -165,20 +168,33 @@ class Daemon:
 
     # -- offers ---------------------------------------------------------------------------------
     async def _offer_loop(self) -> None:
-        """Offer one walk-through at a time: the newest recent workout not offered yet."""
+        """Offer one walk-through at a time: first what the last run left due, then the newest recent workout."""
         from cooldownd.desktop.cues import notifier_for
+        from cooldownd.desktop.pending import resume_pending
 
+        again = await resume_pending(self.store, self.settings.notify.max_age)
         while True:
-            await self.offers.get()
-            now = time.time()
-            workout_id = await self.store.call(newest_unoffered, now, self.settings.notify.max_age)
-            if workout_id is None:
-                continue
+            if again is None:
+                await self.offers.get()
+                workout_id = await self.store.call(newest_unoffered, time.time(), self.settings.notify.max_age)
+                if workout_id is None:
+                    continue
+            else:
+                workout_id = again.workout_id
             notifier = await notifier_for(self.settings, self.library)
             try:
-                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self)
+                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self,
+                                          stage=self.stage, resume=again)
             finally:
+                again = None
                 await notifier.aclose()
+
+    async def _control(self) -> None:
+        """Answer ``cooldownd start|next|later|stop`` for the daemon's walk-throughs, all its life."""
+        from cooldownd.desktop.control import serving
+
+        async with serving(self.stage, take_over=False):
+            await asyncio.Event().wait()
 
     # -- status ---------------------------------------------------------------------------------
     def status_line(self) -> str:
