@@ -171,6 +171,11 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         daemon.update_status(pending_offer={"workout": workout_id, "at": at})
     await sleep_until(at)
     await store.call(Store.mark_offered, workout_id, time.time())
+    cues = getattr(notifier, "cues", None)
+    if cues is not None:  # the done card's chart of the workout's heart rate
+        from cooldownd.desktop.cues import WorkoutCurve
+
+        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, workout_id))
 
     def record_progress(coach: Coach, shown_on: Notifier) -> None:
         state = progress_dict(coach, shown_on)
