@@ -15,6 +15,7 @@ from typing import Any
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError, StoreError
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
+from cooldownd.record import lines
 from cooldownd.store import Store
 
 
@@ -71,6 +72,11 @@ def running_pid(settings: cfg.Settings) -> int | None:
         os.close(fd)
 
 
+def open_store(settings: cfg.Settings) -> Store:
+    """The store for a one-shot command: a database a running daemon holds is never moved aside."""
+    return Store.open(settings.store_path(), move_aside=running_pid(settings) is None)
+
+
 def signal_daemon(settings: cfg.Settings) -> bool:
     """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
     pid = running_pid(settings)
@@ -92,12 +98,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError, ValueError):
             data.update(json.loads(status_path(settings).read_text()))
             data["uptime_s"] = round(time.time() - data["started"])
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         rows = store.workouts(limit=1)
     finally:
         store.close()
-    data["last_workout"] = rows[0].summary if rows else None
+    data["last_workout"] = lines.workout(rows[0].summary) if rows else None
     if args.json:
         print(json.dumps(data))
         return 0

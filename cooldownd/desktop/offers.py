@@ -21,6 +21,8 @@ from cooldownd.core.routines import Library, choose
 from cooldownd.desktop.notify import Notifier, Press
 from cooldownd.desktop.pending import Resume
 from cooldownd.desktop.walk import WAKE_S, Stage, walk
+from cooldownd.ports import StatusSink
+from cooldownd.record.summary import Summary
 from cooldownd.settings import NotifySettings, Settings
 from cooldownd.store import AsyncStore, Store, WorkoutRow
 
@@ -49,10 +51,9 @@ def progress_dict(coach: Coach, notifier: Notifier) -> dict[str, Any]:
     return state
 
 
-def routine_for(summary: dict[str, Any], library: Library) -> Routine:
+def routine_for(summary: Summary, library: Library) -> Routine:
     """The routine matching a stored summary's level and sport."""
-    return choose(library, Level(summary.get("level") or "moderate"), summary.get("sport") or "generic",
-                  summary.get("sub_sport") or "generic")
+    return choose(library, summary.level, summary.sport, summary.sub_sport)
 
 
 def offer_time(summary_end: float, now: float, notify: NotifySettings) -> float | None:
@@ -101,10 +102,9 @@ async def present_stored(row: WorkoutRow, library: Library, settings: Settings, 
                          until: Callable[[Coach], bool] | None = None) -> Outcome:
     """Offer the cool-down for a stored workout: "Cool-down after your hard ride"."""
     s = row.summary
-    level, sport, sub = Level(s.get("level") or "moderate"), s.get("sport") or "generic", s.get("sub_sport") or "generic"
-    return await present(routine_for(s, library), wording.workout_line(sport, sub, s.get("duration_s"), s.get("load")),
-                         notifier, coach_knobs(settings.notify), title=wording.offer_title(level, sport, sub),
-                         ended_at=row.end, level=level, load=s.get("load"), hrr60=s.get("hrr60"), snoozes=snoozes,
+    return await present(routine_for(s, library), wording.workout_line(s.sport, s.sub_sport, s.duration_s, s.load),
+                         notifier, coach_knobs(settings.notify), title=wording.offer_title(s.level, s.sport, s.sub_sport),
+                         ended_at=s.end, level=s.level, load=s.load, hrr60=s.hrr60, snoozes=snoozes,
                          stage=stage, on_change=on_change, until=until)
 
 
@@ -146,14 +146,14 @@ async def sleep_until(wall_at: float) -> None:
 
 
 async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Settings, library: Any,
-                              notifier: Any, daemon: Any = None, *, wait: bool = True, stage: Stage | None = None,
-                              resume: Resume | None = None) -> None:
+                              notifier: Any, status: StatusSink | None = None, *, wait: bool = True,
+                              stage: Stage | None = None, resume: Resume | None = None) -> None:
     """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice.
 
     ``wait=False`` (a one-shot command) does not sit through quiet hours: it leaves the offer to the daemon.
     ``resume``: an offer a restart found pending or snoozed (already marked as offered) is made again.
     """
-    row = await store.call(Store.get_workout, workout_id)
+    row = await store.call(lambda s: s.get_workout(s.current(workout_id)))  # a richer copy may have come
     if row is None or (resume is None and await store.call(Store.was_offered, workout_id)):
         return
     at = offer_time(row.end, time.time(), settings.notify)
@@ -167,15 +167,15 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         until = time.strftime("%H:%M", time.localtime(at))
         print(f"quiet hours until {until}: not offering the cool-down now")
         return
-    if daemon is not None:
-        daemon.update_status(pending_offer={"workout": workout_id, "at": at})
+    if status is not None:
+        status.update(pending_offer={"workout": workout_id, "at": at})
     await sleep_until(at)
     await store.call(Store.mark_offered, workout_id, time.time())
     cues = getattr(notifier, "cues", None)
-    if cues is not None:  # the done card's chart of the workout's heart rate
+    if cues is not None:  # the done card's heart-rate chart
         from cooldownd.desktop.cues import WorkoutCurve
 
-        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, workout_id))
+        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, row.id))
 
     def record_progress(coach: Coach, shown_on: Notifier) -> None:
         state = progress_dict(coach, shown_on)
@@ -188,8 +188,8 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         outcome = await present_stored(row, library, settings, notifier, snoozes=resume.snoozes if resume else 0,
                                        stage=stage, on_change=record_progress, until=None if wait else _snoozed)
     finally:
-        if daemon is not None:
-            daemon.update_status(pending_offer=None)
+        if status is not None:
+            status.update(pending_offer=None)
     if outcome.result is None:
         print("left for later: cooldownd run offers it again after the snooze", flush=True)
         return

@@ -36,24 +36,20 @@ def local(uri: str) -> Path:
     return Path(unquote(urlsplit(uri).path))
 
 
-async def walk_all(workout: WorkoutCurve | None = None, *, server_sound: bool = False):
+async def walk_all(workout: WorkoutCurve | None = None):
     """The very hard cycling routine (all six exercises) on the fake server, Next pressed on every step."""
     srv, fake = await serve()
-    if server_sound:
-        fake.caps.append("sound")
     library = load_library()
-    settings = Settings(notify=NotifySettings(backend="desktop", sound=server_sound))
+    settings = Settings(notify=NotifySettings(backend="desktop"))
     notifier = await notifier_for(settings, library)
     notifier.cues.workout = workout
     routine = choose(library, Level.VERY_HARD, "cycling")
-    coach = Coach(routine, "Ride done", CoachKnobs(transition_s=0.1, press_guard_s=0.0), buttons=True,
+    coach = Coach(routine, "Ride done", CoachKnobs(transition_s=0.1, press_guard_s=0), buttons=True,
                   level=Level.VERY_HARD)
 
     async def user() -> None:
         while True:
             call = await fake.notified.get()
-            if call["hints"].get("suppress-sound"):  # an in-place update of the card on screen
-                continue
             key = "start" if "start" in call["actions"] else "next" if "next" in call["actions"] else None
             if key:
                 await asyncio.sleep(0.02)
@@ -70,8 +66,8 @@ async def walk_all(workout: WorkoutCurve | None = None, *, server_sound: bool = 
 
 def test_every_card_carries_its_picture_and_the_icon(bus, home):
     routine, calls, outcome = asyncio.run(asyncio.wait_for(walk_all(), 60))
-    assert outcome.result is not None and outcome.result.value == "partial"  # Next at once: not held through
-    offer, *steps, done = [c for c in calls if not c["hints"].get("suppress-sound")]
+    assert outcome.result is not None and outcome.result.value == "partial"  # Next at once: not held
+    offer, *steps, done = [c for c in calls if not c["hints"].get("suppress-sound")]  # no in-place updates
     assert len(steps) == len(routine.steps) == 10
     pics = Pictures(home / ".cache" / "cooldownd")
     icon = pics.icon()
@@ -92,18 +88,6 @@ def test_the_done_card_shows_the_heart_rate_chart(bus, home):
     curve = tuple((t, 110 + t // 60) for t in range(0, 3600, 30))
     workout = WorkoutCurve(time.time() - 3700, curve)
     _, calls, _ = asyncio.run(asyncio.wait_for(walk_all(workout), 60))
-    assert calls[-1]["summary"].startswith("Cool-down")
     chart = local(calls[-1]["hints"]["image-path"])
     assert chart.parent == home / ".cache" / "cooldownd" / "images" and png_size(chart) == (256, 256)
     assert chart not in {local(c["hints"]["image-path"]) for c in calls[:-1]}
-
-
-def test_a_server_that_plays_sounds_gets_our_chime_as_a_path_on_each_step(bus, home):
-    routine, calls, _ = asyncio.run(asyncio.wait_for(walk_all(server_sound=True), 60))
-    offer, *steps, done = [c for c in calls if not c["hints"].get("suppress-sound")]
-    for call in (offer, done):
-        assert "sound-file" not in call["hints"] and "sound-name" not in call["hints"]
-    files = [call["hints"]["sound-file"] for call in steps]
-    assert all(Path(f).is_absolute() and Path(f).suffix == ".wav" and Path(f).is_file() for f in files)  # the spec: a path
-    names = [Path(f).name.split("-")[0] for f in files]
-    assert names == ["start", "switch", "switch", "start", "start", "start", "start", "switch", "start", "switch"]

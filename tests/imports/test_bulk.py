@@ -17,6 +17,7 @@ import pytest
 from conftest import run_cli
 
 from cooldownd.imports.bulk import import_many
+from cooldownd.record import lines
 from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Athlete
 from cooldownd.routinefile import load_library
@@ -64,8 +65,9 @@ def _import(folder: Path, db: Path, library, jobs: int, progress=None) -> list[d
     """One whole import on this thread, with its own store."""
     store = Store.open(db)
     try:
-        return list(import_many([folder], store=store, athlete=Athlete(max_hr=190), knobs=Knobs(), library=library,
-                                this_year=2024, jobs=jobs, progress=progress))
+        return [lines.import_line(r) for r in import_many([folder], store=store, athlete=Athlete(max_hr=190),
+                                                           knobs=Knobs(), library=library, this_year=2024, jobs=jobs,
+                                                           progress=progress)]
     finally:
         store.close()
 
@@ -138,7 +140,7 @@ def test_progress_is_interleaved_with_results(folder, library, tmp_path) -> None
     try:
         for r in import_many([folder], store=store, athlete=Athlete(max_hr=190), knobs=Knobs(), library=library,
                              jobs=2, progress=lambda n, name: seen.append(("p", Path(name).name))):
-            seen.append(("r", Path(r["file"].split("!")[0]).name))
+            seen.append(("r", Path(r.file.split("!")[0]).name))
     finally:
         store.close()
     # each input's progress call comes right before its own lines, never after a later input's
@@ -238,9 +240,9 @@ def test_cli_two_jobs_offers_only_the_newest_recent_workout(tmp_path: Path) -> N
     result = run_cli("--config", str(cfg), "import", "--jobs", "2", str(rides), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("imported") == 8
-    assert result.stdout.count("== Cool-down: ") == 1
+    assert result.stdout.count("== Cool-down after") == 1
     history = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
     offered = [h for h in history if (h.get("walkthrough") or {}).get("result") == "completed"]
     assert len(offered) == 1 and offered[0]["start"] == max(h["start"] for h in history)
     again = run_cli("--config", str(cfg), "import", "--jobs", "2", str(rides), timeout=120)
-    assert again.returncode == 0 and "== Cool-down: " not in again.stdout
+    assert again.returncode == 0 and "== Cool-down after" not in again.stdout
