@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cooldownd.core.coach import SIDES, Card
+from cooldownd.core import wording
+from cooldownd.core.coach import Card
 from cooldownd.desktop.chart import hr_chart
 from cooldownd.desktop.media import POSITIONS, Pictures, cache_dir
 from cooldownd.desktop.notify import Notifier, Press, choose_notifier
@@ -59,6 +60,7 @@ class Cues:
         self._wall = wall
         self._step: Card | None = None  # the step card on screen
         self._started: float | None = None  # wall time of the first step (the cool-down's start)
+        self._end_rung = False  # the step on screen's end chime went out with an update
 
     def attach(self, capabilities: frozenset[str] | None) -> None:
         """The notification server's capabilities (None: no server): whether it plays our sounds."""
@@ -80,7 +82,11 @@ class Cues:
         return CardMedia(self._image(card), self.pictures.icon(), chime, sound)
 
     def _chime(self, card: Card) -> str | None:
-        if card.kind != "step" or card.step is None or self.same_step(card):
+        if self.same_step(card):
+            # The server plays only what comes with a card: the hold's end rides on the update that says so.
+            resting = card.update and card.progress == 100
+            return "end" if resting and self.chimes.by_server and not self._end_rung else None
+        if card.kind != "step" or card.step is None:
             return None
         before = self._step.step if self._step is not None else None
         if before is not None and before.exercise == card.step.exercise and before.side != card.step.side:
@@ -100,8 +106,10 @@ class Cues:
     def shown(self, card: Card) -> list[tuple[float, str]]:
         """A card is on screen: play its chime, say its step; returns the chimes still due (delay s, kind)."""
         if self.same_step(card):
+            self._end_rung = self._end_rung or self._chime(card) == "end"
             return []
         media_chime = self._chime(card)
+        self._end_rung = False
         self._step = card if card.kind == "step" else None
         if card.kind != "step" or card.step is None:
             return []
@@ -110,8 +118,7 @@ class Cues:
         if media_chime:
             self.chimes.play(media_chime)
         step = card.step
-        side = f", {SIDES[step.side]}" if step.side in SIDES else ""
-        self.voice.say(f"{step.title}{side}. {step.hold_s} seconds.")
+        self.voice.say(wording.spoken_step(step.title, step.side, step.hold_s, step.moves, step.reps))
         due = [(float(step.hold_s), "end")]
         if step.exercise in POSITIONS and step.exercise not in self.pictures.custom:
             due.append((step.hold_s / 2, "switch"))

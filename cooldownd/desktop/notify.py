@@ -185,10 +185,10 @@ class DesktopBackend:
         media = self.cues.card_media(card) if self.cues is not None else None
         if media is not None and media.image is not None:
             hints["image-path"] = Variant("s", media.image.as_uri())
-        if card.update:
-            hints["suppress-sound"] = Variant("b", True)  # rings once per card, not on every update
-        elif media is not None and media.sound_file is not None:
+        if media is not None and media.sound_file is not None:  # a new card, or the update saying the hold is over
             hints["sound-file"] = Variant("s", str(media.sound_file))  # the spec's sound-file is a path
+        elif card.update:
+            hints["suppress-sound"] = Variant("b", True)  # rings once per card, not on every update
         elif media is None and self.sound:
             hints["sound-name"] = Variant("s", "message-new-instant")
         return hints

@@ -80,7 +80,8 @@ class Chimes:
     """Plays the cues. ``hint_for(kind)`` gives the file for a card's sound hint, ``play(kind)`` plays it.
 
     ``via`` is ``notify.sound_via``. Files are written to ``folder`` on first use. With the
-    server's way, only chimes that come with a card ring (a hold's end and halfway have none).
+    server's way, only chimes that come with a card ring (a step's start on its card, a hold's
+    end on the update that says so; halfway has no card).
     """
 
     def __init__(self, folder: Path, *, enabled: bool = True, via: str = "auto",

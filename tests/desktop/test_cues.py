@@ -43,9 +43,9 @@ def test_start_switch_and_the_timed_cues(tmp_path):
     assert c.shown(step("cat", None, 3, hold=40)) == [(40.0, "end"), (20.0, "switch")]  # halfway: round the back
     assert c.shown(step("child_pose", None, 4)) == [(20.0, "end")]
     assert c.chimes.played == ["start", "switch", "switch", "start", "start"]
-    assert c.voice.said[0] == "Knees to chest, left side. 20 seconds."
-    assert c.voice.said[2] == "Knees to chest, both sides. 20 seconds."
-    assert c.voice.said[3] == "Cat. 40 seconds."
+    assert c.voice.said[0] == "Knees to chest, left side. Hold for 20 seconds."
+    assert c.voice.said[2] == "Knees to chest, both sides. Hold for 20 seconds."
+    assert c.voice.said[3] == "Cat. Hold for 40 seconds."
     assert c.shown(Card("done", "Cool-down done", "body")) == []
     assert len(c.chimes.played) == 5 and len(c.voice.said) == 5
 
@@ -87,3 +87,19 @@ def test_custom_pictures_and_server_sounds(tmp_path):
     assert media.chime == "start" and media.sound_file is not None and media.sound_file.suffix == ".wav"
     c.attach(frozenset({"actions"}))
     assert c.card_media(step("turns", "right", 1)).sound_file is None
+
+
+def test_a_server_that_plays_sounds_rings_the_end_with_the_resting_update(tmp_path):
+    c = Cues(Pictures(tmp_path, renderer=None), Chimes(tmp_path, via="server"), Voice())
+    card = step("child_pose", None, 0)
+    assert c.card_media(card).chime == "start"
+    c.shown(card)
+    ticking = replace(card, body="10 s left", update=True, progress=50)
+    assert c.card_media(ticking).chime is None
+    c.shown(ticking)
+    resting = replace(card, body="Well done. Ease out of it.", update=True, progress=100)
+    media = c.card_media(resting)
+    assert media.chime == "end" and media.sound_file is not None and media.sound_file.name.startswith("end-")
+    c.shown(resting)
+    assert c.card_media(resting).chime is None  # once
+    assert c.chimes.played == []  # the server rings, not a player
