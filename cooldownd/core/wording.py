@@ -127,3 +127,13 @@ HINT_AUTO = "It goes on by itself; to steer it, run: cooldownd start, next, late
 HINT_DUNST = ("No buttons here: middle-click for the next card, close it to be asked later, "
               "or run: cooldownd start, next, later or stop.")
 HINT_MAKO = "No buttons here: use makoctl menu, or run: cooldownd start, next, later or stop."
+
+
+def walkthrough(outcome: dict | None, offered: bool = False) -> str:
+    """A stored walk-through in a few words: "completed, 3 min 10 s stretched", "snoozed out", "offered"."""
+    if not outcome or not outcome.get("result"):
+        return "offered" if offered or (outcome or {}).get("offered_at") else "-"
+    text = str(outcome["result"]).replace("_", " ")
+    if outcome.get("stretched_s"):
+        text += f", {format_span(outcome['stretched_s'])} stretched"
+    return text

@@ -13,10 +13,11 @@ notification after its first press, so a second press lands on the replacing car
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -137,6 +138,7 @@ class DesktopBackend:
         self.bubble: int | None = None  # the server's id of our bubble on screen
         self._card: Card | None = None  # the card it shows
         self._acted: int | None = None  # seq of a card a button was pressed on (the server may close it next)
+        self._lost = not server.owner  # no server known (yet): learn its name once one answers
         self.sent = 0  # cards the server accepted
         self.failed = 0  # cards that went to the fallback
         if bus is not None:
@@ -155,17 +157,23 @@ class DesktopBackend:
                 markup_safe(_clip(card.body, BODY_MAX)), self._actions(card), self._hints(card),
                 -1 if card.kind == "done" else 0])  # offer and steps stay until replaced; the done card may go
         except Exception as exc:  # no bus, no server, a server gone or refusing: print instead
-            self.bubble, self._card = None, None  # a restarted server has other ids
+            self.bubble, self._card, self._lost = None, None, True  # a restarted server has other ids
             self.failed += 1
             log.warning("%s: card %r not shown on the desktop (%s); printing it instead", BUS_NAME, card.title, exc)
             await self.fallback.show(card)
             return
         self.bubble, self._card = nid, card
         self.sent += 1
+        if self._lost:  # a server came (back): its unique name is what a restart checks before closing
+            self._lost = False
+            with contextlib.suppress(Exception):
+                owner = await self._call("GetNameOwner", "s", [BUS_NAME], destination="org.freedesktop.DBus",
+                                         path="/org/freedesktop/DBus", interface="org.freedesktop.DBus")
+                self.server = replace(self.server, owner=str(owner))
 
     def _actions(self, card: Card) -> list[str]:
-        if not self.has_buttons:
-            return []
+        if not self.has_buttons or not card.buttons:
+            return []  # a card without buttons (the closing one) offers nothing to click either
         # xfce4-notifyd has no click on the body and would draw "default" as an empty button.
         actions = [] if self.server.name == "Xfce Notify Daemon" else ["default", ""]
         for bid, label in card.buttons:
@@ -213,10 +221,10 @@ class DesktopBackend:
             self.bus.disconnect()
             self.bus = None
 
-    async def _call(self, member: str, signature: str, body: list[Any]) -> Any:
+    async def _call(self, member: str, signature: str, body: list[Any], **where: str) -> Any:
         if self.bus is None or not self.bus.connected:
             self.bus = await _connect_signals(self._on_message)
-        return await _call(self.bus, member, signature, body)
+        return await _call(self.bus, member, signature, body, **where)
 
     def _on_message(self, msg: Message) -> None:
         """ActionInvoked / NotificationClosed: a press counts only on the bubble it was made on."""
