@@ -41,6 +41,9 @@ CALL_TIMEOUT_S = 2.0
 CLOSED_BY_USER = 2
 # Servers that take actions but draw no buttons (testing-desktop.md): the cards say how to steer.
 NO_BUTTONS_DRAWN = {"dunst": wording.HINT_DUNST, "mako": wording.HINT_MAKO}
+# Servers that draw a ``value`` hint as a bar beside the text. xfce4-notifyd (and notify-osd) turn a
+# card with ``value`` into a bare gauge: no title, no text, no buttons. So only where seen to work.
+DRAWS_PROGRESS = frozenset({"dunst", "mako"})
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ class DesktopBackend:
             hints["resident"] = Variant("b", True)  # stays after a press until we replace it
         if card.kind == "step":
             hints["transient"] = Variant("b", True)  # no pile of old steps in the history
-            if card.progress is not None:
+            if card.progress is not None and self.server.name in DRAWS_PROGRESS:
                 hints["value"] = Variant("i", card.progress)
         media = self.cues.card_media(card) if self.cues is not None else None
         if media is not None and media.image is not None:

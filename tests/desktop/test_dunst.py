@@ -258,7 +258,7 @@ def test_a_left_click_closes_the_offer_for_later_and_it_comes_back_on_dunst(duns
     assert offers[0]["message"]["data"].startswith(
         f"<b>{TITLE}</b>\nRide with &lt;span foreground=\"red\"&gt;TICKR"
         "&lt;/span&gt; &amp; &lt;b&gt;Co&lt;/b&gt;: 3 stretches")
-    assert "middle-click" in offers[0]["message"]["data"]  # dunst draws no buttons: the card says how
+    assert "Middle-click goes on" in offers[0]["message"]["data"]  # dunst draws no buttons: the card says how
 
 
 def test_a_whole_walk_driven_by_cooldownd_next_on_dunst(dunst):
