@@ -154,10 +154,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _history_line(e: dict) -> str:
-    from cooldownd.core.wording import format_duration, level_word
+    from cooldownd.core.wording import format_duration, level_word, walkthrough
 
     load = e.get("load")
-    outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
+    outcome = walkthrough(e.get("walkthrough"), bool(e.get("offered_at")))
     mark = f"  (superseded by #{e['superseded_by']})" if e.get("superseded_by") else ""
     return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
@@ -182,6 +182,10 @@ def cmd_service(args: argparse.Namespace) -> int:
         exe = Path(found).absolute() if found else Path(sys.executable).parent / "cooldownd"
     unit = install_unit(exe, config_home(), state_dir=settings.store_path().parent, cache_dir=cache_dir())
     print(f"wrote {unit}")
+    from cooldownd.desktop.identity import install_identity
+
+    for path in install_identity(exe):  # our name and icon where notification servers look them up
+        print(f"wrote {path}")
     print(SYSTEMCTL_HINT)
     return EXIT_OK
 
