@@ -95,6 +95,10 @@ class Cues:
 
     def _image(self, card: Card) -> Path | None:
         if card.kind == "step" and card.step is not None:
+            positions = self.pictures.positions(card.step.exercise)
+            if positions and card.update and card.progress is not None and card.progress < 100:
+                # An exercise drawn in positions (the cat) moves through them on the card's updates.
+                return positions[max(0, card.progress // 25 - 1) % len(positions)]
             return self.pictures.image_for(card.step.exercise, card.step.side)
         if card.kind == "done" and self.workout is not None and self._started is not None:
             start = self.workout.start

@@ -76,6 +76,19 @@ def test_the_cued_notifier_cancels_the_timers_of_a_step_left_early(tmp_path):
     assert asyncio.run(go()) == ["start", "switch", "start", "end"]
 
 
+def test_the_cat_moves_through_its_positions_on_the_card_updates(tmp_path):
+    c = cues(tmp_path)
+    card = step("cat", None, 0, hold=60)
+    both = c.card_media(card).image
+    assert both is not None and both.name == "cat.svg"  # the first card shows both positions
+    c.shown(card)
+    shown = [c.card_media(replace(card, update=True, progress=p)).image.name for p in (25, 50, 75, 100)]
+    assert shown == ["cat_sunk.svg", "cat_round.svg", "cat_sunk.svg", "cat.svg"]
+    other = step("child_pose", None, 1)
+    c.shown(other)
+    assert c.card_media(replace(other, update=True, progress=50)).image.name == "child_pose.svg"
+
+
 def test_custom_pictures_and_server_sounds(tmp_path):
     mine = tmp_path / "mine.png"
     mine.write_bytes(b"\x89PNG\r\n\x1a\n")
