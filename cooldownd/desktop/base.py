@@ -10,6 +10,7 @@ import asyncio
 import html
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from cooldownd.core import wording
@@ -86,3 +87,23 @@ def markup_safe(text: str) -> str:
     """Escape text for a notification body (servers render body markup)."""
     # quote=False: quotes are harmless in text content, and some servers show &#x27; raw.
     return html.escape(text, quote=False)
+
+
+class Extras(Protocol):
+    """What goes with a card besides its words (``desktop/cues.py``'s ``CardMedia``)."""
+
+    image: Path | None
+    sound_file: Path | None
+
+
+class Media(Protocol):
+    """Pictures and sounds for the cards (``desktop/cues.py``'s ``Cues``), as the backends use them."""
+
+    def attach(self, capabilities: frozenset[str] | None) -> None:
+        """The server's capabilities (None: no server)."""
+
+    def icon(self) -> Path:
+        """The app icon for every card."""
+
+    def card_media(self, card: Card) -> Extras:
+        """What goes with ``card``."""
