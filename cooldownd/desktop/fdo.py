@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from dbus_fast import Message
     from dbus_fast.aio import MessageBus
 
-    from cooldownd.desktop.cues import Cues
+    from cooldownd.desktop.base import CardExtras
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class DesktopBackend:
     name = "desktop"
 
     def __init__(self, bus: MessageBus | None, server: Server, *, app_name: str = APP_NAME, icon: Path | None = None,
-                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: Cues | None = None) -> None:
+                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: CardExtras | None = None) -> None:
         self.bus, self.server = bus, server
         self.capabilities = server.capabilities
         self.has_buttons = "actions" in server.capabilities
