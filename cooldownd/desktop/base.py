@@ -89,21 +89,24 @@ def markup_safe(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-class Extras(Protocol):
-    """What goes with a card besides its words (``desktop/cues.py``'s ``CardMedia``)."""
+@dataclass(frozen=True)
+class CardMedia:
+    """A card's picture (a file path), the app icon, and its chime (kind and, for the server, the file)."""
 
     image: Path | None
+    icon: Path | None
+    chime: str | None
     sound_file: Path | None
 
 
-class Media(Protocol):
-    """Pictures and sounds for the cards (``desktop/cues.py``'s ``Cues``), as the backends use them."""
+class CardExtras(Protocol):
+    """What goes with each card besides its words (``desktop/cues.py``): pictures and chimes."""
 
     def attach(self, capabilities: frozenset[str] | None) -> None:
-        """The server's capabilities (None: no server)."""
+        """The notification server's capabilities (None: no server)."""
 
-    def icon(self) -> Path:
+    def icon(self) -> Path | None:
         """The app icon for every card."""
 
-    def card_media(self, card: Card) -> Extras:
-        """What goes with ``card``."""
+    def card_media(self, card: Card) -> CardMedia:
+        """The picture and chime of ``card`` (call before showing it)."""

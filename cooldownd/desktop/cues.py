@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from cooldownd.core import wording
 from cooldownd.core.coach import Card
 from cooldownd.desktop.chart import hr_chart
+from cooldownd.desktop.base import CardMedia
 from cooldownd.desktop.media import POSITIONS, Pictures, cache_dir
 from cooldownd.desktop.notify import Notifier, Press, choose_notifier
 from cooldownd.desktop.sound import Chimes, Voice
@@ -30,16 +31,6 @@ if TYPE_CHECKING:
     from cooldownd.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CardMedia:
-    """A card's picture (a file path), the app icon, and its chime (kind and, for the server, the file)."""
-
-    image: Path | None
-    icon: Path | None
-    chime: str | None
-    sound_file: Path | None
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from cooldownd.core import wording
 from cooldownd.core.coach import Card
-from cooldownd.desktop.base import BODY_MAX, CALL_TIMEOUT_S, TITLE_MAX, ConsoleBackend, Media, Press, clip, markup_safe
+from cooldownd.desktop.base import BODY_MAX, CALL_TIMEOUT_S, TITLE_MAX, ConsoleBackend, Press, clip, markup_safe
 
 if TYPE_CHECKING:
     from dbus_fast import Message
     from dbus_fast.aio import MessageBus
 
+    from cooldownd.desktop.base import CardExtras
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class DesktopBackend:
     name = "desktop"
 
     def __init__(self, bus: MessageBus | None, server: Server, *, app_name: str = APP_NAME, icon: Path | None = None,
-                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: Media | None = None) -> None:
+                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: CardExtras | None = None) -> None:
         self.bus, self.server = bus, server
         self.capabilities = server.capabilities
         self.has_buttons = "actions" in server.capabilities

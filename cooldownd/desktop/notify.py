@@ -6,20 +6,23 @@ The parts live in ``desktop/base.py`` (a press, the protocol, the console) and `
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from cooldownd.desktop.base import (BODY_MAX, CALL_TIMEOUT_S, TITLE_MAX, ConsoleBackend, Media, Notifier, Press,
+from cooldownd.desktop.base import (BODY_MAX, CALL_TIMEOUT_S, TITLE_MAX, ConsoleBackend, Notifier, Press,
                                     markup_safe)
 from cooldownd.desktop.fdo import APP_NAME, BUS_NAME, BUS_PATH, DesktopBackend, Server, probe, probe_capabilities
 
+if TYPE_CHECKING:
+    from cooldownd.desktop.base import CardExtras
+
 __all__ = ["APP_NAME", "BODY_MAX", "BUS_NAME", "BUS_PATH", "CALL_TIMEOUT_S", "TITLE_MAX", "ConsoleBackend",
-           "DesktopBackend", "Media", "Notifier", "Press", "Server", "choose_notifier", "markup_safe", "probe",
+           "DesktopBackend", "Notifier", "Press", "Server", "choose_notifier", "markup_safe", "probe",
            "probe_capabilities"]
 
 
 async def choose_notifier(
     backend: str = "auto", app_name: str = APP_NAME, *, stream: TextIO | None = None,
-    probe_timeout: float = 1.0, sound: bool = False, cues: Media | None = None,
+    probe_timeout: float = 1.0, sound: bool = False, cues: CardExtras | None = None,
 ) -> Notifier:
     """``auto``: desktop if a server answers within ``probe_timeout`` (asked once), else console."""
     if backend not in ("auto", "desktop", "console"):

@@ -173,9 +173,10 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
     await store.call(Store.mark_offered, workout_id, time.time())
     cues = getattr(notifier, "cues", None)
     if cues is not None:  # the done card's heart-rate chart
+        from cooldownd.core import hrcurve
         from cooldownd.desktop.cues import WorkoutCurve
 
-        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, row.id))
+        cues.workout = WorkoutCurve(row.start, hrcurve.parse(await store.call(Store.hr_curve, row.id)))
 
     def record_progress(coach: Coach, shown_on: Notifier) -> None:
         state = progress_dict(coach, shown_on)

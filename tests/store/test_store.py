@@ -137,3 +137,14 @@ def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'hr_curves'").fetchone()  # schema 3
+
+
+def test_a_workout_keeps_its_compact_heart_rate_curve(store) -> None:
+    from cooldownd.core import hrcurve
+
+    curve = ((15, 101), (45, 130), (75, 152))
+    with store.transaction():
+        with_hr = store.add_workout(summary(), source="fit", hr_curve=curve)
+        without = store.add_workout(summary(), source="fit")
+    assert hrcurve.parse(store.hr_curve(with_hr)) == curve
+    assert hrcurve.parse(store.hr_curve(without)) == () and hrcurve.parse(store.hr_curve(999)) == ()
