@@ -137,14 +137,20 @@ class Store:
 
     # -- workouts ------------------------------------------------------------------------------
     def add_workout(self, summary: Summary, *, source: str, richness: float = 0.0,
-                    file_sha256: str | None = None) -> int:
-        """Store one workout's summary; returns its id."""
+                    file_sha256: str | None = None, hr_curve: Sequence[tuple[int, int]] = ()) -> int:
+        """Store one workout's summary and its compact heart-rate curve (core/hrcurve.py); returns its id."""
         cur = self._exec(
             "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (source, summary.sport, summary.start, summary.end, summary.max_hr, richness, file_sha256,
              lines.stored(summary), time.time()))
+        self._exec("INSERT INTO hr_curves VALUES (?, ?)", (cur.lastrowid, json.dumps(hr_curve, separators=(",", ":"))))
         return int(cur.lastrowid)
+
+    def hr_curve(self, workout_id: int) -> Any:
+        """The workout's heart-rate curve as stored, [[s from start, bpm], ...] (``hrcurve.parse`` it)."""
+        row = self._exec("SELECT points FROM hr_curves WHERE workout_id = ?", (workout_id,)).fetchone()
+        return json.loads(row[0]) if row else []
 
     def set_summary(self, workout_id: int, summary: Summary) -> None:
         """Replace a stored workout's summary (same session, a number another copy measured)."""

@@ -159,3 +159,89 @@ def reassessed_words(sport: str, sub_sport: str, load_before: float | None, leve
         return f"load {'-' if load is None else load} {level_word(level)}"
 
     return f"{sport_word(sport, sub_sport)}: {part(load_before, level_before)} -> {part(load_after, level_after)}"
+
+
+def format_span(seconds: float) -> str:
+    """ "40 s", "3 min 10 s", "1 h 2 min": a measured time, to the second under an hour."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        m, s = divmod(s, 60)
+        return f"{m} min {s} s" if s else f"{m} min"
+    return format_duration(s)
+
+
+def offer_title(level: Level | str, sport: str, sub_sport: str = "generic") -> str:
+    """ "Cool-down after your hard ride"."""
+    return f"Cool-down after your {level_word(level)} {sport_word(sport, sub_sport)}"
+
+
+def workout_line(sport: str, sub_sport: str, duration_s: float | None, load: float | None) -> str:
+    """ "45 min ride, load 85": the workout in a few words, for the offer."""
+    text = f"{format_duration(duration_s or 0)} {sport_word(sport, sub_sport)}"
+    return text if load is None else f"{text}, load {round(load)}"
+
+
+def recovery(hrr60: int) -> str:
+    """Heart-rate recovery in one phrase a person understands."""
+    return (f"Your heart rate fell {hrr60} bpm in the first minute after you stopped "
+            "(heart-rate recovery: the more, the fitter).")
+
+
+# -- the cards of a cool-down: what a person on the mat reads at a glance --------------------------
+SAFETY = "Go gently: a stretch should never hurt, and never force it."
+SIDE_WORDS = {"left": "left side", "right": "right side", "both": "both sides"}
+
+
+def stretches(n: int, total_s: float) -> str:
+    """ "6 stretches, about 4 min"."""
+    return f"{n} stretch{'es' if n != 1 else ''}, about {format_duration(max(60, total_s))}"
+
+
+def how_long(hold_s: int, moves: bool, reps: int | None) -> str:
+    """What to do for how long: "Hold 30 s", "Slowly, 5 times", "Slowly, for 40 s"."""
+    if reps:
+        return f"Slowly, {reps} times"
+    return f"Slowly, for {hold_s} s" if moves else f"Hold {hold_s} s"
+
+
+def spoken_step(title: str, side: str | None, hold_s: int, moves: bool, reps: int | None) -> str:
+    """What the voice says as a step starts: "Knees to chest, left side. Hold for 20 seconds."."""
+    about = f"{title}, {SIDE_WORDS[side]}" if side in SIDE_WORDS else title
+    if reps:
+        return f"{about}. Slowly, {reps} times."
+    return f"{about}. {'Slowly, for' if moves else 'Hold for'} {hold_s} seconds."
+
+
+def time_left(seconds: float) -> str:
+    """ "15 s left"."""
+    return f"{max(0, round(seconds))} s left"
+
+
+def up_next(title: str | None, side: str | None = None) -> str:
+    """ "Next: Child's pose", or "Last one." at the end."""
+    if title is None:
+        return "Last one."
+    return f"Next: {title}" + (f", {SIDE_WORDS[side]}" if side in SIDE_WORDS else "") + "."
+
+
+def done_line(stretched_s: float, held: int, total: int) -> str:
+    """ "3 min 10 s of stretching, 6 of 6 stretches held through"."""
+    return f"{format_span(stretched_s)} of stretching, {held} of {total} stretches held through."
+
+
+# How to steer a walk-through where the server draws no buttons (said on the offer and the first step).
+HINT_AUTO = "It goes on by itself; to steer it: cooldownd next / later / stop."
+HINT_DUNST = "Middle-click goes on; closing asks again later. Or: cooldownd start / next / later / stop."
+HINT_MAKO = "makoctl menu goes on. Or: cooldownd start / next / later / stop."
+
+
+def walkthrough(outcome: dict | None, offered: bool = False) -> str:
+    """A stored walk-through in a few words: "completed, 3 min 10 s stretched", "snoozed out", "offered"."""
+    if not outcome or not outcome.get("result"):
+        return "offered" if offered or (outcome or {}).get("offered_at") else "-"
+    text = str(outcome["result"]).replace("_", " ")
+    if outcome.get("stretched_s"):
+        text += f", {format_span(outcome['stretched_s'])} stretched"
+    return text

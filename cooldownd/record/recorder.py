@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from cooldownd.core import hrcurve
 from cooldownd.core.model import Athlete, Workout
 from cooldownd.core.sessions import richness, same_session, start_window
 from cooldownd.record.summary import Result, Summary
@@ -44,6 +45,7 @@ class Candidate:
     summary: Summary
     source: str  # fit | ble | demo
     richness: float
+    hr_curve: tuple[tuple[int, int], ...] = ()  # compact (core/hrcurve.py), for the done card's chart
 
 
 def year_of(t: float) -> int:
@@ -73,7 +75,8 @@ def summarise(workout: Workout, rules: Rules, history_max_hr: int | None, *, fil
         hrr60=a.hrr60, load=_r(a.load), load_source=a.load_source, level=a.level, routine=routine.name,
         profile_source=a.profile_source, note=workout.note, reason=reason_words(a.level, a.reason), facts=a.facts,
         headline=headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load), file=file, sha256=sha256)
-    return Candidate(summary, workout.source, richness(workout))
+    curve = hrcurve.compact(((r.t, r.hr) for r in workout.records), workout.start, workout.end)
+    return Candidate(summary, workout.source, richness(workout), curve)
 
 
 def rejudge(s: Summary, rules: Rules, history_max_hr: int | None) -> Summary:
@@ -114,7 +117,8 @@ def record(store: Store, c: Candidate, *, file_sha256: str | None = None, rules:
             return Result(s.file, s.sha256, "duplicate", why, s)
         if s.hrr60 is None:
             s = replace(s, hrr60=next((r.summary.hrr60 for r in same if r.summary.hrr60 is not None), None))
-        new_id = store.add_workout(s, source=c.source, richness=c.richness, file_sha256=file_sha256)
+        new_id = store.add_workout(s, source=c.source, richness=c.richness, file_sha256=file_sha256,
+                                   hr_curve=c.hr_curve)
         for r in same:
             log.info("%s: supersedes workout #%d (%s), a poorer record of the same session",
                      s.file or c.source, r.id, r.source)

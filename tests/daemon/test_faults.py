@@ -494,9 +494,10 @@ def test_notify_server_answering_errors_falls_back_to_the_console(tmp_path: Path
         notifier, outcome, console, calls = asyncio.run(main(address))
     assert isinstance(notifier, DesktopBackend)
     assert outcome.result is Result.COMPLETED and outcome.steps_done == 3  # the routine's state went on
-    assert len(calls) == 5 and notifier.sent == 0 and notifier.failed == 5  # offer, 3 steps, done: all refused
+    # offer, 3 steps (2 of them updated in place when their hold ends), done: all refused, the new cards printed
+    assert len(calls) == 7 and notifier.sent == 0 and notifier.failed == 7
     shown = [line[3:] for line in console.splitlines() if line.startswith("== ")]
-    assert shown == ["Cool-down: R", "1/3 Stretch 0", "2/3 Stretch 1", "3/3 Stretch 2", "Cool-down done"]
+    assert shown == ["Time for a cool-down", "1/3 Stretch 0", "2/3 Stretch 1", "3/3 Stretch 2", "Cool-down done"]
 
 
 # -- configuration through the daemon and the environment ---------------------------------------------------
