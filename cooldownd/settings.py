@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cooldownd.errors import ConfigError
@@ -93,6 +93,37 @@ class WatchSettings(_Section):
     poll_s: float = Field(30.0, gt=0)
     settle_s: float = Field(2.0, ge=0)
     force_poll: bool = False
+    auto: bool = True  # find watches and bike computers (MTP/FUSE, USB drives) and app folders (sources/)
+
+
+class IntervalsSettings(_Section):
+    """``[sources.intervals]``: intervals.icu as a source (polled only when a key is set)."""
+
+    api_key: SecretStr = SecretStr("")
+    api_key_file: Path | None = None
+    athlete_id: str = Field("0", pattern=r"^i?[0-9]+$")
+    base_url: str = Field("https://intervals.icu", pattern=r"^https?://[^\s/@]+(:[0-9]+)?(/[^\s@]*)?$")
+    poll: float = Field(300.0, ge=1)
+    timeout: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("poll", "timeout", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float:
+        return parse_duration(v)
+
+    @model_validator(mode="after")
+    def _one_key(self) -> IntervalsSettings:
+        if self.api_key.get_secret_value() and self.api_key_file is not None:
+            raise ValueError("set api_key or api_key_file, not both")
+        return self
+
+    def configured(self) -> bool:
+        """Whether intervals.icu is to be polled (a key or a key file is given)."""
+        return bool(self.api_key.get_secret_value()) or self.api_key_file is not None
+
+
+class SourcesSettings(_Section):
+    intervals: IntervalsSettings = IntervalsSettings()
 
 
 class NotifySettings(_Section):
@@ -174,6 +205,7 @@ class Settings(BaseSettings):
     routines: RoutinesSettings = RoutinesSettings()
     store: StoreSettings = StoreSettings()
     intensity: IntensitySettings = IntensitySettings()
+    sources: SourcesSettings = SourcesSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -247,8 +279,8 @@ def _describe(exc: ValidationError, path: Path) -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc) if loc else "(top level)"
-    env = "COOLDOWND_" + "__".join(p.upper() for p in loc[:2])
-    where = env if loc and env in os.environ else str(path)
+    envs = ["COOLDOWND_" + "__".join(p.upper() for p in loc[:n]) for n in range(len(loc), 1, -1)]
+    where = next((env for env in envs if env in os.environ), str(path))
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling; `cooldownd config show` lists every key)"
@@ -287,14 +319,26 @@ def _toml_value(value: Any) -> str:
 
 
 def to_toml(settings: Settings) -> str:
-    """The effective configuration as TOML; unset values appear commented out."""
+    """The effective configuration as TOML; unset values appear commented out, secrets masked."""
     lines: list[str] = []
     for section in type(settings).model_fields:
-        lines.append(f"[{section}]")
-        for key, value in getattr(settings, section).model_dump().items():
-            if value is None:
-                lines.append(f"# {key} = (not set)")
-            else:
-                lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
+        _toml_table(lines, section, getattr(settings, section))
     return "\n".join(lines)
+
+
+def _toml_table(lines: list[str], name: str, model: BaseModel) -> None:
+    lines.append(f"[{name}]")
+    tables = []
+    for key in type(model).model_fields:
+        value = getattr(model, key)
+        if isinstance(value, BaseModel):
+            tables.append((f"{name}.{key}", value))
+        elif value is None:
+            lines.append(f"# {key} = (not set)")
+        elif isinstance(value, SecretStr):  # never the secret itself; commented so feeding it back sets nothing
+            lines.append(f"# {key} = (set, hidden)" if value.get_secret_value() else f'{key} = ""')
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    lines.append("")
+    for sub, value in tables:
+        _toml_table(lines, sub, value)
