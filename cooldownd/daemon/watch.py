@@ -8,6 +8,9 @@ file systems, when inotify fails, or when ``force_poll``. A file is handed over 
 Files present when the watcher starts are not handed over unless ``catch_up`` (or use
 ``scan_existing``); folders that appear later are new, so all their files are handed over.
 Ignored: dot files and dot directories, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``.
+``discover`` (a blocking function, run on a thread every poll) adds folders found at run time, e.g. a
+watch's MTP mount (sources/). Settled files are handed over newest first. ``on_file`` returning False
+means "not handled" (e.g. the device went away mid-read): the file is handed over again when seen again.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ _GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
 _EVENT = struct.Struct("iIII")
 
 Sig = tuple[int, int]  # (size, mtime_ns)
-OnFile = Callable[[Path], Awaitable[None]]
+OnFile = Callable[[Path], Awaitable[bool | None]]
+Discover = Callable[[], Sequence[Path]]
 
 
 def is_candidate(name: str | Path) -> bool:
@@ -185,8 +189,9 @@ class _Watcher:
     """State of one ``watch`` call: roots, inotify watches, files settling, files known."""
 
     def __init__(self, folders: Sequence[str], poll_s: float, settle_s: float, on_file: OnFile,
-                 force_poll: bool, catch_up: bool) -> None:
+                 force_poll: bool, catch_up: bool, discover: Discover | None = None) -> None:
         self.folders = tuple(folders)
+        self.discover = discover
         self.poll_s, self.settle_s, self.on_file = poll_s, settle_s, on_file
         self.force_poll, self.catch_up = force_poll, catch_up
         self.roots: dict[Path, bool] = {}  # root -> polled
@@ -252,8 +257,8 @@ class _Watcher:
             await self._settle_due()
 
     def _ticking(self) -> bool:
-        """Whether a periodic pass is needed: polled roots, globs, or folders not there yet."""
-        if any(self.roots.values()) or any(glob.has_magic(f) for f in self.folders):
+        """Whether a periodic pass is needed: polled roots, globs, discovery, or folders not there yet."""
+        if self.discover or any(self.roots.values()) or any(glob.has_magic(f) for f in self.folders):
             return True
         return any(Path(os.path.expanduser(f)) not in self.roots for f in self.folders)
 
@@ -266,6 +271,8 @@ class _Watcher:
 
     async def _refresh_roots(self, *, initial: bool) -> None:
         current = expand(self.folders)
+        if self.discover is not None:
+            current += [p for p in await asyncio.to_thread(self.discover) if p not in current]
         for root in [r for r in self.roots if r not in current]:
             log.info("%s: folder gone; watching for it to come back", root)
             del self.roots[root]
@@ -364,7 +371,8 @@ class _Watcher:
 
     async def _settle_due(self) -> None:
         now = time.monotonic()
-        due = sorted(p for p, (_, since) in self.pending.items() if now - since >= self.settle_s)
+        due = [p for p, (_, since) in self.pending.items() if now - since >= self.settle_s]
+        due.sort(key=lambda p: (self.pending[p][0][1], str(p)), reverse=True)  # newest first: it is the one offered
         if not due:
             return
         sigs = await asyncio.to_thread(lambda: [_sig(p) for p in due])
@@ -381,7 +389,8 @@ class _Watcher:
     async def _hand_over(self, path: Path) -> None:
         log.debug("%s: settled; handing over", path)
         try:
-            await self.on_file(path)
+            if await self.on_file(path) is False:
+                self.known.pop(path, None)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -390,12 +399,13 @@ class _Watcher:
 
 async def watch(folders: Sequence[str], *, on_file: OnFile, poll_s: float = 30.0,
                 settle_s: float = 2.0, force_poll: bool = False, catch_up: bool = False,
-                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None) -> None:
-    """Hand each new settled file in ``folders`` to ``on_file`` until ``stop`` is set.
+                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None,
+                discover: Discover | None = None) -> None:
+    """Hand each new settled file in ``folders`` (and ``discover``'s) to ``on_file`` until ``stop`` is set.
 
     ``ready`` is set once the folders present at start are scanned and watched.
     """
-    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up)
+    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up, discover)
     try:
         async with asyncio.TaskGroup() as tg:
             if stop is not None:
