@@ -38,8 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
-    imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders")
-    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders (or --from intervals)")
+    imp.add_argument("paths", nargs="*", metavar="PATH")
+    imp.add_argument("--from", dest="source", choices=("intervals",), help="backfill from intervals.icu "
+                     "([sources.intervals]) instead of files")
+    imp.add_argument("--since", type=_since, metavar="DATE", help="with --from: activities since this date "
+                     "(YYYY-MM-DD; default: notify.max_age ago)")
     imp.add_argument("--json", action="store_true", help="one JSON object per line per workout or failed input")
     imp.add_argument("--no-notify", action="store_true", help="record only, never offer a walk-through")
     imp.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
@@ -58,9 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=("check", "show", "path"))
     svc = sub.add_parser("service", help="systemd user service")
     svc.add_argument("action", choices=("install",))
+    src = sub.add_parser("sources", help="what is watched or polled, and why")
+    src.add_argument("--json", action="store_true", help="one JSON object per line per source")
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
     return p
+
+
+def _since(text: str):  # noqa: ANN202 - argparse type
+    from cooldownd.cli.sources import parse_since
+
+    return parse_since(text)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -76,7 +88,12 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cooldownd`` command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "import" and bool(args.paths) == bool(args.source):
+        parser.error("import: give PATH... or --from intervals, not both or neither")
+    if args.command == "import" and args.since and not args.source:
+        parser.error("import: --since goes with --from intervals")
     _setup_logging(args.verbose, args.quiet)
     try:
         return COMMANDS[args.command](args)
@@ -196,4 +213,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
+    "sources": _lazy("cooldownd.cli.sources", "cmd_sources"),
 }

@@ -150,8 +150,17 @@ def _human(r: dict) -> str:
             f"({r['load_source']}), {level_word(r['level'])}{note}")
 
 
+def print_result(r: dict, as_json: bool) -> None:
+    """One import result: a JSON object (``--json``) or a human line."""
+    print(json.dumps(r) if as_json else _human(r), flush=True)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
+    if getattr(args, "source", None) == "intervals":
+        from cooldownd.cli.sources import cmd_import_intervals
+
+        return cmd_import_intervals(args)
     from cooldownd.imports.bulk import import_many
     from cooldownd.routinefile import load_library
     from cooldownd.store import Store
@@ -170,20 +179,20 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress.clear()
             counts[r["status"]] = counts.get(r["status"], 0) + 1
             results.append({k: r.get(k) for k in ("status", "id", "end")})
-            print(json.dumps(r) if args.json else _human(r), flush=True)
+            print_result(r, args.json)
         progress.clear()
         elapsed = time.monotonic() - t0
         total = sum(counts.values())
         print(f"{total} inputs in {elapsed:.1f} s: " + ", ".join(
             f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error")), file=sys.stderr)
         if not args.no_notify:
-            _offer_after_import(store, settings, library, results)
+            offer_after_import(store, settings, library, results)
     finally:
         store.close()
     return 1 if counts.get("error") else 0
 
 
-def _offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
+def offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
     from cooldownd.daemon.instance import signal_daemon
     from cooldownd.desktop.offers import newest_unoffered, offer_workout
 

@@ -50,7 +50,8 @@ class Daemon:
         self.started = time.time()
         self.offers: asyncio.Queue[int | None] = asyncio.Queue()
         self.status: dict[str, Any] = {"pid": os.getpid(), "started": self.started, "folders": [],
-                                       "device": None, "last_workout": None, "pending_offer": None}
+                                       "device": None, "last_workout": None, "pending_offer": None,
+                                       "sources": {}}
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live = None
@@ -105,6 +106,8 @@ class Daemon:
 
             self._live = LiveSession(self)
             self._spawn(tg, "live", self._live.run)
+        self._spawn(tg, "found", self._found)
+        self._spawn(tg, "intervals", self._intervals)
         interval = self.sd.watchdog_interval()
         if interval:
             self._spawn(tg, "watchdog", lambda: self._watchdog(interval))
@@ -117,6 +120,18 @@ class Daemon:
         self.sd.ready(self.status_line())
         self.update_status()
         log.info("cooldownd: ready (%s)", self.status_line())
+
+    async def _found(self) -> None:
+        from cooldownd.sources.found import run_found
+
+        await run_found(self.settings, self.library, store=self.store, status=self, offers=self.offers,
+                        on_workout=self.note_workout)
+
+    async def _intervals(self) -> None:
+        from cooldownd.sources.poller import run_intervals
+
+        await run_intervals(self.settings, self.config_path, self.library, store=self.store, status=self,
+                            offers=self.offers, on_workout=self.note_workout)
 
     def _spawn(self, tg: asyncio.TaskGroup, name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._tasks[name] = tg.create_task(_supervise(name, fn), name=name)
@@ -146,6 +161,10 @@ class Daemon:
                 self._restart("folders")
             if old.ble != new.ble or old.detect != new.detect or old.athlete != new.athlete:
                 self._restart("live")
+            if old.watch != new.watch:
+                self._restart("found")
+            if old.sources != new.sources or old.notify.max_age != new.notify.max_age:
+                self._restart("intervals")
         self.sd.ready(self.status_line())
 
     def _restart(self, name: str) -> None:
@@ -157,6 +176,11 @@ class Daemon:
             from cooldownd.daemon.folders import FolderImporter
 
             self._spawn(self._tg, name, FolderImporter(self).run)
+        elif name == "found":
+            self._spawn(self._tg, name, self._found)
+        elif name == "intervals":
+            self.status["sources"].pop("intervals.icu", None)
+            self._spawn(self._tg, name, self._intervals)
         elif name == "live" and self.settings.ble.enabled:
             from cooldownd.live.session import LiveSession
 
@@ -183,8 +207,11 @@ class Daemon:
     # -- status ---------------------------------------------------------------------------------
     def status_line(self) -> str:
         """One human line for systemd's STATUS= and ``cooldownd status``."""
+        from cooldownd.sources.catalog import status_words
+
         s = self.status
         parts = [f"watching {len(s['folders'])} folder{'s' if len(s['folders']) != 1 else ''}"]
+        parts += status_words(s.get("sources") or {}, time.time())
         dev = s.get("device")
         if dev:
             text = f"{dev.get('name') or dev.get('address')} {dev.get('state', '')}".strip()
@@ -220,6 +247,12 @@ class Daemon:
             os.replace(tmp, path)
         except OSError as exc:
             log.debug("%s: cannot write status: %s", path, exc)
+
+    def source(self, name: str, **fields: Any) -> None:
+        """A source's state (sources/): merged into the status under ``sources``."""
+        sources = self.status.setdefault("sources", {})
+        sources[name] = dict(sources.get(name) or {}, **fields)
+        self.update_status()
 
     def note_workout(self, summary: dict[str, Any], end_ts: float) -> None:
         """Remember the newest workout for the status line."""

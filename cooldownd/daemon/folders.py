@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,3 +82,8 @@ class FolderImporter:
             self.d.note_workout(r, end)
         if fresh:
             self.d.offers.put_nowait(None)
+        from cooldownd.sources.catalog import note_delivery, source_of
+
+        roots = [str(p) for p in watch.expand(self.folders)]
+        for root in {source_of(r["file"], roots) for r in fresh} - {None}:
+            await note_delivery(self.d.store, self.d, root, time.time())

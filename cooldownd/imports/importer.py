@@ -74,10 +74,18 @@ def import_paths(paths: Iterable[str | Path], *, store: Any, athlete: Athlete, k
                  history_max_hr: int | None = None, this_year: int | None = None,
                  progress: Progress | None = None) -> Iterator[dict]:
     """Import every input in this process; yield one summary per workout and one line per skipped/failed input."""
+    yield from import_inputs(inputs(paths), store=store, athlete=athlete, knobs=knobs, library=library,
+                             history_max_hr=history_max_hr, this_year=this_year, progress=progress)
+
+
+def import_inputs(named: Iterable[tuple[str, Callable[[], bytes]]], *, store: Any, athlete: Athlete, knobs: Any,
+                  library: Any, history_max_hr: int | None = None, this_year: int | None = None,
+                  progress: Progress | None = None) -> Iterator[dict]:
+    """``import_paths`` for inputs already named and loadable, e.g. a download (name, loader returning bytes)."""
     if history_max_hr is None:
         history_max_hr = store.history_max_hr()
     job = Job(athlete, knobs, library, history_max_hr, this_year)
-    for done, (name, loader) in enumerate(inputs(paths)):
+    for done, (name, loader) in enumerate(named):
         if progress is not None:
             progress(done, name)
         for member, body in expand(name, loader):

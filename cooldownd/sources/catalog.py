@@ -8,6 +8,7 @@ delivered a new workout.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from collections.abc import Sequence
@@ -28,16 +29,16 @@ class StatusSink(Protocol):
         """Merge ``fields`` into the status of source ``name``."""
 
 
-def found_folders(settings: Any) -> list[Found]:
+def found_folders(watch: Any) -> list[Found]:
     """Device and app folders present now (none when ``watch.auto`` is off), minus configured ones; blocking."""
-    if not settings.watch.auto:
+    if not watch.auto:
         return []
     from cooldownd.settings import config_home, state_dir
 
     home = Path.home()
     data_home = _xdg("XDG_DATA_HOME", home / ".local/share")
     state_home = state_dir().parent
-    configured = [Path(os.path.realpath(p)) for p in expand(settings.watch.folders)]
+    configured = [Path(os.path.realpath(p)) for p in expand(watch.folders)]
     out = []
     for found in find_devices() + find_apps(home, data_home, state_home, config_home()):
         real = Path(os.path.realpath(found.path))
@@ -54,7 +55,7 @@ def describe(settings: Any, delivered: dict[str, float]) -> list[dict[str, Any]]
         matches = sorted(p for p in present if _from_pattern(p, folder)) or [os.path.expanduser(folder)]
         for path in matches:
             out.append(_entry(path, "configured", f"watch.folders: {folder}", path in present, settings, delivered))
-    for found in found_folders(settings):
+    for found in found_folders(settings.watch):
         out.append(_entry(str(found.path), found.why, found.label, True, settings, delivered))
     icu = settings.sources.intervals
     out.append({"name": "intervals.icu", "why": "configured" if icu.configured() else "not configured",
@@ -75,8 +76,6 @@ def _entry(path: str, why: str, label: str, present: bool, settings: Any,
 
 
 def _from_pattern(path: str, pattern: str) -> bool:
-    import fnmatch
-
     return fnmatch.fnmatch(path, os.path.expanduser(pattern))
 
 
@@ -105,10 +104,10 @@ def _record(store: Any, name: str, when: float) -> None:
     store.set_kv(DELIVERED_KEY, json.dumps(data))
 
 
-async def note_delivery(store: Any, status: StatusSink, name: str, when: float) -> None:
+async def note_delivery(store: Any, status: StatusSink, name: str, when: float, **extra: Any) -> None:
     """Source ``name`` delivered a new workout at ``when``: remember it and tell the status."""
     await store.call(_record, name, when)
-    status.source(name, last_delivered=when)
+    status.source(name, last_delivered=when, **extra)
 
 
 def source_of(file: str, roots: Sequence[str]) -> str | None:
@@ -118,3 +117,26 @@ def source_of(file: str, roots: Sequence[str]) -> str | None:
         if (file == root or file.startswith(root.rstrip("/") + "/")) and len(root) > len(best or ""):
             best = root
     return best
+
+
+def status_words(sources: dict[str, dict[str, Any]], now: float) -> list[str]:
+    """The status line's words for the sources: found folders, and each source's last delivery."""
+    from cooldownd.core.wording import ago
+
+    words = []
+    found = (sources.get("found") or {}).get("folders") or []
+    if found:
+        devices = sum(1 for f in found if f.get("why") == "found device")
+        apps = len(found) - devices
+        words.append(", ".join(x for x in (f"{devices} device{'s' * (devices != 1)}" if devices else "",
+                                           f"{apps} app folder{'s' * (apps != 1)}" if apps else "") if x))
+    for name, info in sorted(sources.items()):
+        if name == "found":
+            continue
+        state = info.get("state")
+        last = info.get("last_delivered")
+        text = info.get("label") or name
+        text += f" ({state})" if state and state != "ok" else ""
+        text += f", last delivered {ago(now - last)} ago" if last else ", nothing delivered yet"
+        words.append(text)
+    return words

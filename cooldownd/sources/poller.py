@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ STATE_KEY = "sources.intervals.state"
 MAX_SEEN = 2000
 MAX_CATCH_UP_S = 14 * 86400  # a daemon down for months catches up two weeks; `import --from intervals` does more
 
-Ingest = Callable[[str, Sequence[tuple[str, bytes]]], Awaitable[list[dict[str, Any]]]]
+Ingest = Callable[[str, Sequence[tuple[str, Callable[[], bytes]]]], Awaitable[list[dict[str, Any]]]]
 
 
 class IntervalsPoller:
@@ -132,7 +133,10 @@ class IntervalsPoller:
             log.info("intervals.icu: %s: no original file (%s); skipped", activity.label(),
                      why or "none uploaded, e.g. entered by hand")
             return 0
-        results = await self.ingest(NAME, [(f"intervals.icu/{activity.id}", data)])
+        results = await self.ingest(NAME, [(f"intervals.icu/{activity.id}", lambda: data)])
+        for r in results:
+            if r.get("status") in ("error", "skipped"):
+                log.warning("intervals.icu: %s: %s", activity.label(), r.get("error"))
         imported = sum(1 for r in results if r.get("status") == "imported")
         if imported:
             await note_delivery(self.store, self.status, NAME, self.clock())
@@ -153,3 +157,19 @@ def _load(store: Store, key: str) -> dict[str, Any]:
 
 def _save(store: Store, key: str, value: dict[str, Any]) -> None:
     store.set_kv(key, json.dumps(value))
+
+
+async def run_intervals(settings: Any, config_path: Path | None, library: Any, *, store: Any, status: StatusSink,
+                        offers: asyncio.Queue[Any], on_workout: Any) -> None:
+    """The daemon's ``intervals`` supervisor (nothing when no key is configured)."""
+    from cooldownd.sources.ingest import Ingest as Importer
+
+    icu_settings = settings.sources.intervals
+    if not icu_settings.configured():
+        return
+    key_in_file = bool(icu_settings.api_key.get_secret_value()) and "COOLDOWND_SOURCES__INTERVALS__API_KEY" not in os.environ
+    for line in icu.exposure_warnings(icu_settings, config_path, key_in_file=key_in_file):
+        log.warning("%s", line)
+    async with Importer(store.store.path, settings, library, offers, on_workout) as ingest:
+        await IntervalsPoller(icu_settings, max_age=settings.notify.max_age, config_path=config_path, store=store,
+                              ingest=ingest, status=status).run()
