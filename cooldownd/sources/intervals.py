@@ -37,9 +37,9 @@ class Fault(enum.Enum):
     """What went wrong, and so what the poller does next."""
 
     AUTH = "the API key was refused"
-    BUSY = "intervals.icu is busy"
-    NETWORK = "intervals.icu cannot be reached"
-    PROTOCOL = "intervals.icu answered something unexpected"
+    BUSY = "busy"
+    NETWORK = "cannot be reached"
+    PROTOCOL = "answered something unexpected"
 
 
 class IntervalsError(CooldownError):
