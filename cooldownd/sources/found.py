@@ -37,6 +37,7 @@ class FoundFolders:
         self.found: dict[Path, Found] = {}
         self.seen: dict[str, list[int]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.unplugged: set[Path] = set()  # roots gone mid-read, said once
 
     async def run(self) -> None:
         from cooldownd.daemon import watch
@@ -56,6 +57,7 @@ class FoundFolders:
         for path, f in now.items():
             if path not in self.found:
                 log.info("%s: %s: %s", f.label, f.why, path)
+                self.unplugged.discard(path)
         for path, f in self.found.items():
             if path not in now:
                 log.info("%s: gone (%s)", f.label, path)
@@ -89,12 +91,15 @@ class FoundFolders:
             await note_delivery(self.store, self.status, name, time.time(), label=label)
         return True
 
-    def _gone(self, root: Path | None, path: Path) -> bool:
+    def _gone(self, root: Path | None, path: Path) -> bool:  # noqa: D401
         """True (and one INFO line) when the folder went away mid-read: a device was unplugged."""
         if root is not None and os.path.isdir(root):
             return False
-        label = self.found[root].label if root in self.found else str(root)
-        log.info("%s: unplugged while %s was being read; it is read when the device is back", label, path.name)
+        if root not in self.unplugged:
+            self.unplugged.add(root)
+            label = self.found[root].label if root in self.found else str(root)
+            log.info("%s: unplugged while %s was being read; what is left is read when the device is back",
+                     label, path.name)
         return True
 
 
