@@ -64,7 +64,7 @@ def syncthing_folders(config: Path) -> list[tuple[str, Path]]:
     for folder in root.iter("folder"):
         path = folder.get("path")
         if path:
-            label = folder.get("label") or folder.get("id") or path
+            label = " ".join(x for x in (folder.get("label"), folder.get("id")) if x) or path
             out.append((label, Path(os.path.expanduser(path))))
     return out
 
@@ -74,11 +74,11 @@ def find_gadgetbridge(home: Path, state_home: Path, config_home: Path) -> list[F
     out: list[Found] = []
     config = next((c for c in syncthing_configs(home, state_home, config_home) if c.is_file()), None)
     for label, path in syncthing_folders(config) if config else []:  # the first one found is Syncthing's
-        named = "gadgetbridge" in f"{label} {path}".lower()
+        named = "gadgetbridge" in f"{label} {path.name}".lower()
         inside = [] if named else [c for c in _children(path) if c.name.lower() == "gadgetbridge"]
         for folder in ([path] if named else inside):
             if folder.is_dir() and all(f.path != folder for f in out):
-                out.append(Found(folder, "found app folder", f"Gadgetbridge (Syncthing folder {label!r})"))
+                out.append(Found(folder, "found app folder", f"Gadgetbridge (Syncthing folder {path.name!r})"))
     return out
 
 
