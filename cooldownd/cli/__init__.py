@@ -137,6 +137,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.action == "show":
         print(cfg.to_toml(settings), end="")
     else:
+        from cooldownd.sources.intervals import key_warnings
+
+        for line in key_warnings(settings.sources.intervals, path if path.exists() else None):
+            print(f"cooldownd: warning: {line}", file=sys.stderr)
         where = path if path.exists() else f"{path} (not present: all defaults)"
         print(f"configuration OK: {where}")
     return EXIT_OK

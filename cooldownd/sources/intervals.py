@@ -136,6 +136,12 @@ def read_key(settings: Any, config_path: Path | None) -> str:
     return key
 
 
+def key_warnings(settings: Any, config_path: Path | None) -> list[str]:
+    """``exposure_warnings`` for the running configuration (the key is in the file unless the env gave it)."""
+    in_file = bool(settings.api_key.get_secret_value()) and "COOLDOWND_SOURCES__INTERVALS__API_KEY" not in os.environ
+    return exposure_warnings(settings, config_path, key_in_file=in_file)
+
+
 def exposure_warnings(settings: Any, config_path: Path | None, *, key_in_file: bool) -> list[str]:
     """One line per file holding the key that others can read (the config file, the key file)."""
     files = []

@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -167,8 +166,7 @@ async def run_intervals(settings: Any, config_path: Path | None, library: Any, *
     icu_settings = settings.sources.intervals
     if not icu_settings.configured():
         return
-    key_in_file = bool(icu_settings.api_key.get_secret_value()) and "COOLDOWND_SOURCES__INTERVALS__API_KEY" not in os.environ
-    for line in icu.exposure_warnings(icu_settings, config_path, key_in_file=key_in_file):
+    for line in icu.key_warnings(icu_settings, config_path):
         log.warning("%s", line)
     async with Importer(store.store.path, settings, library, offers, on_workout) as ingest:
         await IntervalsPoller(icu_settings, max_age=settings.notify.max_age, config_path=config_path, store=store,

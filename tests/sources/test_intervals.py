@@ -196,6 +196,10 @@ def test_key_file_credentials_directory_and_exposure_warning(tmp_path: Path, mon
     settings, _ = cfg.load(conf)
     warnings = icu.exposure_warnings(settings.sources.intervals, conf, key_in_file=True)
     assert len(warnings) == 1 and "chmod 600" in warnings[0] and KEY not in warnings[0]
+    from conftest import run_cli
+
+    check = run_cli("--config", str(conf), "config", "check")
+    assert check.returncode == 0 and "others can read it" in check.stderr and KEY not in check.stderr
     conf.chmod(0o600)
     assert icu.exposure_warnings(settings.sources.intervals, conf, key_in_file=True) == []
     (tmp_path / "empty").write_text("")
