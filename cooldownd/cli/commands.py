@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from cooldownd import settings as cfg
@@ -168,28 +169,39 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = cfg.load(args.config)[0]
     library = load_library(settings.routines.file)
     store = Store.open(settings.store_path())
-    counts: dict[str, int] = {}
-    results: list[dict] = []
     progress = _Progress()
     t0 = time.monotonic()
     try:
-        for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
-                             knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
-                             jobs=args.jobs, progress=progress):
-            progress.clear()
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-            results.append({k: r.get(k) for k in ("status", "id", "end")})
-            print_result(r, args.json)
+        counts, results = tally(import_many(args.paths, store=store, settings=settings,
+                                            athlete=settings.athlete_profile(), knobs=settings.intensity_knobs(),
+                                            library=library, this_year=this_year(), jobs=args.jobs,
+                                            progress=progress), args.json, progress.clear)
         progress.clear()
-        elapsed = time.monotonic() - t0
-        total = sum(counts.values())
-        print(f"{total} inputs in {elapsed:.1f} s: " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error")), file=sys.stderr)
+        print(f"{sum(counts.values())} inputs in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
         if not args.no_notify:
             offer_after_import(store, settings, library, results)
     finally:
         store.close()
     return 1 if counts.get("error") else 0
+
+
+def tally(rows: Iterable[dict], as_json: bool, before_each: Callable[[], None] | None = None
+          ) -> tuple[dict[str, int], list[dict]]:
+    """Print each import result as it comes; count them by status and keep what the offer needs."""
+    counts: dict[str, int] = {}
+    kept: list[dict] = []
+    for r in rows:
+        if before_each is not None:
+            before_each()
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+        kept.append({k: r.get(k) for k in ("status", "id", "end")})
+        print_result(r, as_json)
+    return counts, kept
+
+
+def summary(counts: dict[str, int]) -> str:
+    """ "2 imported, 0 duplicate, 1 skipped, 0 error"."""
+    return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error"))
 
 
 def offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:

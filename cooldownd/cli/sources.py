@@ -54,7 +54,7 @@ def parse_since(text: str) -> dt.date:
 
 def cmd_import_intervals(args: argparse.Namespace) -> int:
     """Backfill from intervals.icu: every activity since ``--since`` through the importer; offer as ``import`` does."""
-    from cooldownd.cli.commands import offer_after_import, print_result
+    from cooldownd.cli.commands import offer_after_import, summary, tally
     from cooldownd.routinefile import load_library
     from cooldownd.sources import intervals as icu
     from cooldownd.store import Store
@@ -68,15 +68,10 @@ def cmd_import_intervals(args: argparse.Namespace) -> int:
     library = load_library(settings.routines.file)
     since = args.since or dt.date.fromtimestamp(time.time() - settings.notify.max_age)
     store = Store.open(settings.store_path())
-    counts: dict[str, int] = {}
-    results: list[dict[str, Any]] = []
     try:
-        for r in asyncio.run(_backfill(icu_settings, key, since, store, settings, library)):
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-            results.append({k: r.get(k) for k in ("status", "id", "end")})
-            print_result(r, args.json)
-        print(f"{sum(counts.values())} activities from intervals.icu since {since}: " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error")), file=sys.stderr)
+        counts, results = tally(asyncio.run(_backfill(icu_settings, key, since, store, settings, library)), args.json)
+        print(f"{sum(counts.values())} activities from intervals.icu since {since}: {summary(counts)}",
+              file=sys.stderr)
         if not args.no_notify:
             offer_after_import(store, settings, library, results)
     finally:

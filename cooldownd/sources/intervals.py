@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import enum
 import json
 import os
 import stat
@@ -25,33 +24,13 @@ from typing import Any
 import httpx
 
 from cooldownd import __version__
-from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.errors import ConfigError
+from cooldownd.errors import IntervalsError, IntervalsFault as Fault
 
 MAX_FILE = 256 * 1024 * 1024  # the importer's limit for one file
 MAX_LIST = 32 * 1024 * 1024
 AUTH_RETRY_S = 3600.0  # a refused key is tried again (unchanged) after an hour, never sooner
 BACKOFF_CAP_S = 3600.0
-
-
-class Fault(enum.Enum):
-    """What went wrong, and so what the poller does next."""
-
-    AUTH = "the API key was refused"
-    BUSY = "busy"
-    NETWORK = "cannot be reached"
-    PROTOCOL = "answered something unexpected"
-
-
-class IntervalsError(CooldownError):
-    """One intervals.icu failure: ``fault`` and, for 429/5xx, the server's ``retry_after`` in seconds."""
-
-    def __init__(self, fault: Fault, detail: str, retry_after: float | None = None) -> None:
-        fix = {Fault.AUTH: "check [sources.intervals] api_key (intervals.icu settings, Developer Settings)",
-               Fault.BUSY: "backing off", Fault.NETWORK: "will try again", Fault.PROTOCOL: "check base_url"}[fault]
-        super().__init__(f"intervals.icu: {fault.value} ({detail}); {fix}")
-        self.fault = fault
-        self.detail = detail
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)

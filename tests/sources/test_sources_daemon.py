@@ -17,7 +17,7 @@ import pytest
 
 import fitgen
 from conftest import run_cli
-from daemon_harness import DaemonProcess
+from daemon_harness import DaemonProcess, daemon_factory
 from fake_intervals import FakeIntervals
 
 KEY = "daemon-k3y-n3ver-in-logs"
@@ -31,16 +31,8 @@ def _config(tmp: Path, extra: str = "") -> str:
 
 @pytest.fixture
 def daemon(tmp_path: Path):
-    procs: list[DaemonProcess] = []
-
-    def start(extra: str = "", **kw) -> DaemonProcess:
-        d = DaemonProcess(tmp_path, _config(tmp_path, extra), **kw).start()
-        procs.append(d)
-        return d
-
-    yield start
-    for d in procs:
-        d.kill()
+    with daemon_factory(tmp_path, _config) as start:
+        yield start
 
 
 def _wait(pred, timeout: float, what: str):

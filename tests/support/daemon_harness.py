@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -99,3 +101,20 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait(5)
         self.sock.close()
+
+
+@contextmanager
+def daemon_factory(tmp: Path, make_config: Callable[[Path, str], str]) -> Iterator[Callable[..., DaemonProcess]]:
+    """``start(extra_toml="", **kw)`` starts a DaemonProcess with ``make_config(tmp, extra)``; all killed at exit."""
+    procs: list[DaemonProcess] = []
+
+    def start(extra: str = "", **kw) -> DaemonProcess:
+        d = DaemonProcess(tmp, make_config(tmp, extra), **kw).start()
+        procs.append(d)
+        return d
+
+    try:
+        yield start
+    finally:
+        for d in procs:
+            d.kill()
