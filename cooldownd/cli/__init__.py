@@ -82,7 +82,7 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, format=fmt, datefmt="%H:%M:%S", stream=sys.stderr, force=True)
     if not verbose:
-        for noisy in ("bleak", "dbus_fast", "desktop_notifier"):
+        for noisy in ("bleak", "dbus_fast", "desktop_notifier", "httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

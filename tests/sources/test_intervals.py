@@ -234,3 +234,26 @@ def test_config_show_masks_the_key(tmp_path: Path) -> None:
     assert shown.returncode == 0 and KEY not in shown.stdout
     assert "# api_key = (set, hidden)" in shown.stdout
     assert os.environ.get("COOLDOWND_SOURCES__INTERVALS__API_KEY") is None
+
+
+def test_import_from_intervals_backfills_since_a_date(tmp_path: Path) -> None:
+    import json
+
+    from conftest import run_cli
+
+    with FakeIntervals(key=KEY) as fake:
+        old = fake.add(fitgen.ride(start=time.time() - 5 * 86400, minutes=40), start=_ago(5 * 24), minutes=40)
+        fake.add(None, start=_ago(4 * 24), strava=True)
+        fake.add(fitgen.ride(start=time.time() - 30 * 86400, minutes=40), start=_ago(30 * 24), minutes=40)
+        since = (dt.date.today() - dt.timedelta(days=7)).isoformat()
+        env = {"COOLDOWND_SOURCES__INTERVALS__API_KEY": KEY, "COOLDOWND_SOURCES__INTERVALS__BASE_URL": fake.url}
+        out = run_cli("import", "--from", "intervals", "--since", since, "--json", "--no-notify", env=env)
+        assert out.returncode == 0, out.stderr
+        rows = [json.loads(x) for x in out.stdout.splitlines()]
+        assert [(r["file"], r["status"]) for r in rows][0] == (f"intervals.icu/{old}", "imported")
+        assert [r["status"] for r in rows] == ["imported", "skipped"] and "no original file" in rows[1]["error"]
+        assert "2 activities from intervals.icu since" in out.stderr and KEY not in out.stderr + out.stdout
+        bad = run_cli("import", "--from", "intervals", "--since", since, env=dict(env, **{
+            "COOLDOWND_SOURCES__INTERVALS__API_KEY": "wrong"}))
+        assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
+        assert "API key was refused" in bad.stderr
