@@ -61,8 +61,9 @@ def test_new_intervals_activity_is_imported_and_offered_within_one_poll(daemon, 
         assert len(fake.paths("/file")) == 1 and all(r["auth_ok"] for r in fake.requests)
         status = run_cli("--config", str(d.config), "status")
         assert "source: intervals.icu, last delivered 0 min ago" in status.stdout, status.stdout
-        state_files = [p.read_text(errors="replace") for p in (tmp_path / "home").rglob("*") if p.is_file()] \
-            if (tmp_path / "home").exists() else []
+        state = Path(os.environ["XDG_STATE_HOME"]) / "cooldownd"
+        state_files = [p.read_bytes().decode(errors="replace") for p in state.rglob("*") if p.is_file()]
+        assert any(p.name == "status.json" for p in state.rglob("*"))
         status_json = run_cli("--config", str(d.config), "status", "--json").stdout
         assert d.stop() == 0
     for text in [d.stderr.read_text(), d.stdout.read_text(), status.stdout, status_json, *state_files]:
