@@ -12,9 +12,10 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator,
+                      model_validator)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cooldownd.errors import ConfigError
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from cooldownd.core.model import Athlete
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def parse_duration(value: Any) -> float:
@@ -42,6 +42,9 @@ def parse_duration(value: Any) -> float:
     if seconds < 0:
         raise ValueError("must not be negative")
     return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]  # a key taking seconds or "6h", "15min", "90s"
 
 
 class _Section(BaseModel):
@@ -103,13 +106,8 @@ class IntervalsSettings(_Section):
     api_key_file: Path | None = None
     athlete_id: str = Field("0", pattern=r"^i?[0-9]+$")
     base_url: str = Field("https://intervals.icu", pattern=r"^https?://[^\s/@]+(:[0-9]+)?(/[^\s@]*)?$")
-    poll: float = Field(300.0, ge=1)
-    timeout: float = Field(30.0, gt=0, le=600)
-
-    @field_validator("poll", "timeout", mode="before")
-    @classmethod
-    def _duration(cls, v: Any) -> float:
-        return parse_duration(v)
+    poll: Duration = Field(300.0, ge=1)
+    timeout: Duration = Field(30.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _one_key(self) -> IntervalsSettings:
@@ -128,25 +126,20 @@ class SourcesSettings(_Section):
 
 class NotifySettings(_Section):
     backend: Literal["auto", "desktop", "console"] = "auto"
-    max_age: float = 6 * 3600.0
-    offer_timeout: float = 15 * 60.0
-    snooze: float = 10 * 60.0
+    max_age: Duration = 6 * 3600.0
+    offer_timeout: Duration = 15 * 60.0
+    snooze: Duration = 10 * 60.0
     max_snoozes: int = Field(3, ge=0, le=20)
-    transition: float = 5.0
+    transition: Duration = 5.0
     quiet_hours: str | None = None
     sound: bool = False
-
-    @field_validator("max_age", "offer_timeout", "snooze", "transition", mode="before")
-    @classmethod
-    def _duration(cls, v: Any) -> float:
-        return parse_duration(v)
 
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
-        if v is not None and v != "" and not _CLOCK.match(v):
-            raise ValueError(f"{v!r} is not a range like \"22:00-07:00\"")
-        return v or None
+        from cooldownd.core.quiet import parse_quiet_hours  # the one syntax, shared with core/coach.py
+
+        return v if v is not None and parse_quiet_hours(v) is not None else None
 
 
 class RoutinesSettings(_Section):
@@ -305,40 +298,3 @@ def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tu
     finally:
         _toml_data.reset(token)
     return settings, path
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def to_toml(settings: Settings) -> str:
-    """The effective configuration as TOML; unset values appear commented out, secrets masked."""
-    lines: list[str] = []
-    for section in type(settings).model_fields:
-        _toml_table(lines, section, getattr(settings, section))
-    return "\n".join(lines)
-
-
-def _toml_table(lines: list[str], name: str, model: BaseModel) -> None:
-    lines.append(f"[{name}]")
-    tables = []
-    for key in type(model).model_fields:
-        value = getattr(model, key)
-        if isinstance(value, BaseModel):
-            tables.append((f"{name}.{key}", value))
-        elif value is None:
-            lines.append(f"# {key} = (not set)")
-        elif isinstance(value, SecretStr):  # never the secret itself; commented so feeding it back sets nothing
-            lines.append(f"# {key} = (set, hidden)" if value.get_secret_value() else f'{key} = ""')
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    lines.append("")
-    for sub, value in tables:
-        _toml_table(lines, sub, value)

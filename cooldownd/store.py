@@ -1,8 +1,9 @@
 """SQLite state: imported files, workouts, walk-through outcomes, the live-session journal.
 
-One file under ``$XDG_STATE_HOME/cooldownd/`` (folder 0700, files 0600), WAL mode, schema versioned
-with ``PRAGMA user_version``. The class is synchronous; the daemon uses it from one worker thread
-(:class:`AsyncStore`) so the event loop never waits on the disk.
+The queries; the file itself (where, schema, migrations, a corrupt one moved aside) is
+``database.py``. The class is synchronous; the daemon uses it from one worker thread
+(:class:`AsyncStore`) so the event loop never waits on the disk. A workout row is never deleted:
+a richer copy of the same session marks it ``superseded_by`` (``record/recorder.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,34 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cooldownd import database
 from cooldownd.errors import StoreError
+from cooldownd.record import lines
+from cooldownd.record.summary import Summary, WorkoutRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE files (
-    sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, fit_serial INTEGER, fit_time_created TEXT,
-    status TEXT NOT NULL, error TEXT, imported_at REAL NOT NULL);
-CREATE INDEX files_fit_id ON files(fit_serial, fit_time_created);
-CREATE TABLE workouts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sport TEXT, start REAL NOT NULL, end REAL NOT NULL,
-    max_hr INTEGER, richness REAL NOT NULL DEFAULT 0, file_sha256 TEXT, summary TEXT NOT NULL,
-    created_at REAL NOT NULL);
-CREATE INDEX workouts_time ON workouts(start, end);
-CREATE TABLE walkthroughs (
-    workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE,
-    offered_at REAL, outcome TEXT, updated_at REAL NOT NULL);
-CREATE TABLE live_sessions (
-    id INTEGER PRIMARY KEY, device TEXT, started_at REAL NOT NULL, closed_at REAL);
-CREATE TABLE live_samples (
-    session_id INTEGER NOT NULL REFERENCES live_sessions(id) ON DELETE CASCADE,
-    t REAL NOT NULL, bpm INTEGER NOT NULL, contact TEXT, rr TEXT);
-CREATE INDEX live_samples_session ON live_samples(session_id, t);
-CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class FileRow:
@@ -61,25 +40,6 @@ class FileRow:
     error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class WorkoutRow:
-    """One stored workout: its ``import --json`` summary plus the walk-through outcome."""
-
-    id: int
-    source: str
-    start: float
-    end: float
-    richness: float
-    file_sha256: str | None
-    summary: dict[str, Any]
-    offered_at: float | None
-    outcome: dict[str, Any] | None
-
-
-def _secure_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
 class Store:
     """The state database. Open with :meth:`open`; every write is one transaction."""
 
@@ -89,51 +49,10 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, busy_timeout_s: float = 10.0) -> Store:
         """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix."""
         path = Path(path)
-        try:
-            _secure_dir(path.parent)
-            with _umask(0o077):
-                conn = cls._connect(path)
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and not _is_corrupt(exc):
-                raise StoreError(f"{path}: cannot open the database: {exc}; check the folder's permissions and free space") from exc
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            log.error("%s: database is corrupt (%s); moved aside to %s and starting afresh", path, exc, aside)
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
-            with _umask(0o077):
-                conn = cls._connect(path)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot create the state folder: {exc.strerror}; check permissions or set [store] path") from exc
-        return cls(conn, path)
-
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                conn.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-            elif version > SCHEMA_VERSION:
-                raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd")
-            # quick_check reports damage as rows, not exceptions: a valid header over broken pages
-            # would open fine and fail on every later query.
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise sqlite3.DatabaseError(f"database disk image is malformed ({check.splitlines()[0]})")
-        except BaseException:
-            conn.close()
-            raise
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.chmod(f"{path}{suffix}", 0o600)
-        return conn
+        return cls(database.open_database(path, busy_timeout_s), path)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -155,7 +74,10 @@ class Store:
             yield
         except BaseException:
             self._depth = 0
-            self._conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): never hide the first error.
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
             raise
         self._depth = 0
         self._exec("COMMIT")
@@ -163,12 +85,8 @@ class Store:
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:
             return self._conn.execute(sql, args)
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
-        except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
-                raise
-            raise StoreError(f"{self.path}: the database is corrupt ({exc}); restart cooldownd to move it aside") from exc
+        except sqlite3.Error as exc:
+            raise StoreError.from_sqlite(self.path, exc) from exc
 
     # -- files ---------------------------------------------------------------------------------
     def get_file(self, sha256: str) -> FileRow | None:
@@ -191,62 +109,87 @@ class Store:
                    (sha256, path, fit_serial, fit_time_created, status, error, time.time()))
 
     # -- workouts ------------------------------------------------------------------------------
-    def add_workout(self, summary: dict[str, Any], *, source: str, start: float, end: float,
-                    richness: float = 0.0, file_sha256: str | None = None) -> int:
+    def add_workout(self, summary: Summary, *, source: str, richness: float = 0.0,
+                    file_sha256: str | None = None) -> int:
         """Store one workout's summary; returns its id."""
         cur = self._exec(
             "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (source, summary.get("sport"), start, end, summary.get("max_hr"), richness, file_sha256,
-             json.dumps(summary), time.time()))
+            (source, summary.sport, summary.start, summary.end, summary.max_hr, richness, file_sha256,
+             lines.stored(summary), time.time()))
         return int(cur.lastrowid)
 
-    def find_overlapping(self, start: float, end: float) -> list[WorkoutRow]:
-        """Workouts whose time span overlaps [start, end]."""
-        return self._workouts("WHERE w.start < ? AND w.end > ?", (end, start))
+    def set_summary(self, workout_id: int, summary: Summary) -> None:
+        """Replace a stored workout's summary (same session, a number another copy measured)."""
+        self._exec("UPDATE workouts SET summary = ? WHERE id = ?", (lines.stored(summary), workout_id))
 
-    def delete_workout(self, workout_id: int) -> None:
-        """Forget a workout (its walk-through outcome goes with it)."""
-        self._exec("DELETE FROM workouts WHERE id = ?", (workout_id,))
+    def starting_between(self, lo: float, hi: float) -> list[WorkoutRow]:
+        """Workouts not superseded that start in [lo, hi] (the same-session rule's candidates)."""
+        return self._workouts("WHERE w.superseded_by IS NULL AND w.start BETWEEN ? AND ? ORDER BY w.start", (lo, hi))
+
+    def supersede(self, old_id: int, new_id: int) -> None:
+        """Mark ``old_id`` as a poorer copy of ``new_id``; its offer and outcome now belong to ``new_id``.
+
+        The old row stays (an import never deletes a workout); history hides it unless asked.
+        """
+        self._exec("UPDATE workouts SET superseded_by = ? WHERE id = ?", (new_id, old_id))
+        self._exec("INSERT OR IGNORE INTO walkthroughs (workout_id, offered_at, outcome, updated_at) "
+                   "SELECT ?, offered_at, outcome, updated_at FROM walkthroughs WHERE workout_id = ?", (new_id, old_id))
+
+    def current(self, workout_id: int) -> int:
+        """The id that stands for ``workout_id`` now: itself, or the richer copy that superseded it."""
+        seen = {workout_id}
+        while True:
+            row = self._exec("SELECT superseded_by FROM workouts WHERE id = ?", (workout_id,)).fetchone()
+            if row is None or row[0] is None or row[0] in seen:
+                return workout_id
+            workout_id = row[0]
+            seen.add(workout_id)
 
     def get_workout(self, workout_id: int) -> WorkoutRow | None:
-        """One workout by id."""
+        """One workout by id (superseded or not)."""
         rows = self._workouts("WHERE w.id = ?", (workout_id,))
         return rows[0] if rows else None
 
-    def workouts(self, limit: int = 20) -> list[WorkoutRow]:
-        """The newest workouts first."""
-        return self._workouts("ORDER BY w.end DESC LIMIT ?", (limit,))
+    def workouts(self, limit: int = 20, *, superseded: bool = False) -> list[WorkoutRow]:
+        """The newest workouts first; ``superseded`` includes the poorer copies of a session."""
+        where = "" if superseded else "WHERE w.superseded_by IS NULL "
+        return self._workouts(where + "ORDER BY w.end DESC, w.id DESC LIMIT ?", (limit,))
 
-    def history_max_hr(self) -> int | None:
-        """The highest heart rate recorded in any stored workout."""
-        return self._exec("SELECT MAX(max_hr) FROM workouts").fetchone()[0]
+    def history_max_hr(self, before: float | None = None) -> int | None:
+        """The highest heart rate in any stored workout (that started before ``before``, if given)."""
+        if before is None:
+            return self._exec("SELECT MAX(max_hr) FROM workouts").fetchone()[0]
+        return self._exec("SELECT MAX(max_hr) FROM workouts WHERE start < ?", (before,)).fetchone()[0]
 
     def _workouts(self, where: str, args: Sequence[Any]) -> list[WorkoutRow]:
-        sql = ("SELECT w.id, w.source, w.start, w.end, w.richness, w.file_sha256, w.summary, t.offered_at, t.outcome "
-               "FROM workouts w LEFT JOIN walkthroughs t ON t.workout_id = w.id " + where)
-        return [WorkoutRow(i, src, s, e, r, sha, json.loads(summ), off, json.loads(out) if out else None)
-                for i, src, s, e, r, sha, summ, off, out in self._exec(sql, args).fetchall()]
+        sql = ("SELECT w.id, w.source, w.start, w.end, w.richness, w.file_sha256, w.summary, t.offered_at, "
+               "t.outcome, w.superseded_by FROM workouts w LEFT JOIN walkthroughs t ON t.workout_id = w.id " + where)
+        return [WorkoutRow(i, src, s, e, r, sha, lines.from_stored(summ, s, e), off,
+                           json.loads(out) if out else None, sup)
+                for i, src, s, e, r, sha, summ, off, out, sup in self._exec(sql, args).fetchall()]
 
     # -- walk-throughs -------------------------------------------------------------------------
     def was_offered(self, workout_id: int) -> bool:
-        """Whether an offer was already made (or decided against) for this workout."""
-        return self._exec("SELECT 1 FROM walkthroughs WHERE workout_id = ?", (workout_id,)).fetchone() is not None
+        """Whether an offer was already made (or decided against) for this workout (or its richer copy)."""
+        return self._exec("SELECT 1 FROM walkthroughs WHERE workout_id = ?",
+                          (self.current(workout_id),)).fetchone() is not None
 
     def mark_offered(self, workout_id: int, t: float) -> None:
         """Record that the offer for this workout is being made (so it is never made twice)."""
         self._exec("INSERT OR IGNORE INTO walkthroughs (workout_id, offered_at, updated_at) VALUES (?, ?, ?)",
-                   (workout_id, t, t))
+                   (self.current(workout_id), t, t))
 
     def record_outcome(self, workout_id: int, outcome: dict[str, Any]) -> None:
-        """Store the walk-through outcome (offered, started, steps done, snoozes, result...)."""
+        """Store the walk-through outcome (on the richer copy if one superseded this workout meanwhile)."""
         now = time.time()
-        if self._exec("SELECT 1 FROM workouts WHERE id = ?", (workout_id,)).fetchone() is None:
-            log.info("workout %d: gone (replaced by a richer copy); its walk-through outcome is not kept", workout_id)
+        target = self.current(workout_id)
+        if self._exec("SELECT 1 FROM workouts WHERE id = ?", (target,)).fetchone() is None:
+            log.info("workout %d: not stored; its walk-through outcome is not kept", workout_id)
             return
         self._exec("INSERT INTO walkthroughs (workout_id, offered_at, outcome, updated_at) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT(workout_id) DO UPDATE SET outcome = excluded.outcome, updated_at = excluded.updated_at",
-                   (workout_id, outcome.get("offered_at"), json.dumps(outcome), now))
+                   (target, outcome.get("offered_at"), json.dumps(outcome), now))
 
     # -- key/value -----------------------------------------------------------------------------
     def get_kv(self, key: str) -> str | None:
@@ -269,8 +212,8 @@ class Store:
         with self.transaction():
             try:
                 self._conn.executemany("INSERT INTO live_samples VALUES (?, ?, ?, ?, ?)", rows)
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"{self.path}: {exc}; free some disk space or check permissions") from exc
+            except sqlite3.Error as exc:
+                raise StoreError.from_sqlite(self.path, exc) from exc
 
     def journal_unfinished(self) -> tuple[int, str | None, list[tuple[float, int, str | None, tuple[float, ...]]]] | None:
         """The newest live session not closed yet, with its samples, or None."""
@@ -287,20 +230,6 @@ class Store:
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
-
-
-def _is_corrupt(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "malformed" in text or "not a database" in text or "corrupt" in text
-
-
-@contextlib.contextmanager
-def _umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 class AsyncStore:

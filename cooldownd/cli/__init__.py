@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     hist = sub.add_parser("history", help="recent workouts and their walk-throughs")
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=20, metavar="N")
+    hist.add_argument("--all", action="store_true",
+                      help="also the poorer copies a richer record of the same session superseded (marked)")
     st = sub.add_parser("status", help="what the daemon is doing")
     st.add_argument("--json", action="store_true")
     cfg = sub.add_parser("config", help="check, show or locate the configuration")
@@ -122,42 +124,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return cfg.load(args.config)[0]
 
 
-def cmd_config(args: argparse.Namespace) -> int:
-    """config path | show | check."""
-    from cooldownd import settings as cfg
-
-    if args.action == "path":
-        path, _ = cfg.config_path(args.config)
-        print(path)
-        return EXIT_OK
-    settings, path = cfg.load(args.config)
-    from cooldownd.routinefile import load_library
-
-    load_library(settings.routines.file)
-    if args.action == "show":
-        print(cfg.to_toml(settings), end="")
-    else:
-        from cooldownd.sources.intervals import key_warnings
-
-        for line in key_warnings(settings.sources.intervals, path if path.exists() else None):
-            print(f"cooldownd: warning: {line}", file=sys.stderr)
-        where = path if path.exists() else f"{path} (not present: all defaults)"
-        print(f"configuration OK: {where}")
-    return EXIT_OK
-
-
 def cmd_history(args: argparse.Namespace) -> int:
-    """Recent workouts with their walk-through outcome."""
+    """Recent workouts with their walk-through outcome (``--all``: superseded copies too, marked)."""
+    from cooldownd.record.lines import history_line
     from cooldownd.store import Store
 
     settings = _settings(args)
     store = Store.open(settings.store_path())
     try:
-        rows = store.workouts(limit=max(args.limit, 0))
+        rows = store.workouts(limit=max(args.limit, 0), superseded=args.all)
     finally:
         store.close()
     for row in rows:
-        entry = dict(row.summary, id=row.id, source=row.source, offered_at=row.offered_at, walkthrough=row.outcome)
+        entry = history_line(row, marked=args.all)
         if args.json:
             print(json.dumps(entry))
         else:
@@ -172,9 +151,10 @@ def _history_line(e: dict) -> str:
 
     load = e.get("load")
     outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
+    mark = f"  (superseded by #{e['superseded_by']})" if e.get("superseded_by") else ""
     return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
-            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}")
+            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}{mark}")
 
 
 def cmd_service(args: argparse.Namespace) -> int:
@@ -207,13 +187,20 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _import(args: argparse.Namespace) -> int:
+    """``import PATHS`` or ``import --from intervals``."""
+    if getattr(args, "source", None) == "intervals":
+        return _lazy("cooldownd.cli.sources", "cmd_import_intervals")(args)
+    return _lazy("cooldownd.cli.commands", "cmd_import")(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "config": cmd_config,
+    "config": _lazy("cooldownd.cli.config", "cmd_config"),
     "history": cmd_history,
     "service": cmd_service,
     "run": _lazy("cooldownd.daemon.app", "cmd_run"),
     "status": _lazy("cooldownd.daemon.instance", "cmd_status"),
-    "import": _lazy("cooldownd.cli.commands", "cmd_import"),
+    "import": _import,
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),

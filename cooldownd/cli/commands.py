@@ -14,6 +14,8 @@ from dataclasses import replace
 
 from cooldownd import settings as cfg
 from cooldownd.core.model import Level, Routine
+from cooldownd.record import lines
+from cooldownd.record.summary import Result
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +36,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: cfg.Settings, fast: bool) -> int:
-    from cooldownd.core.intensity import assess
-    from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
+    from cooldownd.record.recorder import Rules, summarise
     from cooldownd.desktop.notify import choose_notifier
     from cooldownd.desktop.offers import AutoStart, coach_knobs, present
     from cooldownd.routinefile import load_library
 
     library = load_library(settings.routines.file)
     workout = synthetic_ride(end=time.time())
-    a = assess(workout, DEMO_ATHLETE, settings.intensity_knobs(), this_year=this_year())
+    # the recorder's own assess -> routine -> headline, as for a stored workout (the demo stores nothing)
+    a = summarise(workout, Rules(DEMO_ATHLETE, settings.intensity_knobs(), library, this_year()), None).summary
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     knobs = coach_knobs(settings.notify)
     if fast:
@@ -56,7 +58,7 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
     try:
-        outcome = await present(routine, headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load),
+        outcome = await present(routine, a.headline,
                                 AutoStart(notifier, 1.0 if fast else 15.0), knobs,
                                 level=a.level, load=a.load, hrr60=workout.hrr60)
     finally:
@@ -102,7 +104,7 @@ async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
 # -- scan ---------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
     """List heart-rate devices nearby."""
-    from cooldownd.live.ble import scan
+    from cooldownd.live.scan import scan
 
     settings = cfg.load(args.config)[0]
     devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
@@ -139,29 +141,26 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _human(r: dict) -> str:
-    if r["status"] in ("skipped", "error"):
-        return f"{r['status']:<9} {r['file']}: {r['error']}"
-    if r["status"] == "duplicate":
-        return f"duplicate {r['file']}"
+def _human(r: Result) -> str:
+    if r.status in ("skipped", "error"):
+        return f"{r.status:<9} {r.file}: {r.error}"
+    if r.status == "duplicate" or r.summary is None:
+        return f"duplicate {r.file}"
     from cooldownd.core.wording import format_duration, level_word
 
-    note = f"  ({r['note']})" if r.get("note") else ""
-    return (f"imported  {r['file']}: {r['sport']} {format_duration(r.get('duration_s') or 0)}, load {r['load']} "
-            f"({r['load_source']}), {level_word(r['level'])}{note}")
+    s = r.summary
+    note = f"  ({s.note})" if s.note else ""
+    return (f"imported  {r.file}: {s.sport} {format_duration(s.duration_s or 0)}, load {s.load} "
+            f"({s.load_source}), {level_word(s.level)}{note}")
 
 
-def print_result(r: dict, as_json: bool) -> None:
+def print_result(r: Result, as_json: bool) -> None:
     """One import result: a JSON object (``--json``) or a human line."""
-    print(json.dumps(r) if as_json else _human(r), flush=True)
+    print(json.dumps(lines.import_line(r)) if as_json else _human(r), flush=True)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
-    if getattr(args, "source", None) == "intervals":
-        from cooldownd.cli.sources import cmd_import_intervals
-
-        return cmd_import_intervals(args)
     from cooldownd.imports.bulk import import_many
     from cooldownd.routinefile import load_library
     from cooldownd.store import Store
@@ -185,16 +184,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if counts.get("error") else 0
 
 
-def tally(rows: Iterable[dict], as_json: bool, before_each: Callable[[], None] | None = None
-          ) -> tuple[dict[str, int], list[dict]]:
-    """Print each import result as it comes; count them by status and keep what the offer needs."""
+def tally(rows: Iterable[Result], as_json: bool, before_each: Callable[[], None] | None = None
+          ) -> tuple[dict[str, int], list[Result]]:
+    """Print each import result as it comes; count them by status and keep them for the offer."""
     counts: dict[str, int] = {}
-    kept: list[dict] = []
+    kept: list[Result] = []
     for r in rows:
         if before_each is not None:
             before_each()
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-        kept.append({k: r.get(k) for k in ("status", "id", "end")})
+        counts[r.status] = counts.get(r.status, 0) + 1
+        kept.append(r)
         print_result(r, as_json)
     return counts, kept
 
@@ -204,11 +203,11 @@ def summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error"))
 
 
-def offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
+def offer_after_import(store, settings: cfg.Settings, library, results: list[Result]) -> None:
     from cooldownd.daemon.instance import signal_daemon
     from cooldownd.desktop.offers import newest_unoffered, offer_workout
 
-    if not any(r["status"] == "imported" for r in results):
+    if not any(r.status == "imported" for r in results):
         return
     if signal_daemon(settings):
         log.info("import: the running daemon will offer the cool-down if one is due")

@@ -13,6 +13,7 @@ from typing import Any
 
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError
+from cooldownd.record.summary import Result
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 def cmd_sources(args: argparse.Namespace) -> int:
     """What is watched or polled, why, and when each source last delivered a workout."""
     from cooldownd.core.wording import ago
-    from cooldownd.sources.catalog import describe, load_deliveries
+    from cooldownd.daemon.ingest import load_deliveries
+    from cooldownd.sources.catalog import describe
     from cooldownd.store import Store
 
     settings = cfg.load(args.config)[0]
@@ -80,12 +82,11 @@ def cmd_import_intervals(args: argparse.Namespace) -> int:
 
 
 async def _backfill(icu_settings: Any, key: str, since: dt.date, store: Any, settings: Any,
-                    library: Any) -> list[dict[str, Any]]:
+                    library: Any) -> list[Result]:
     from cooldownd.imports.importer import import_inputs
-    from cooldownd.record import lines
     from cooldownd.sources import intervals as icu
 
-    out: list[dict[str, Any]] = []
+    out: list[Result] = []
     async with icu.IntervalsClient(icu_settings, key) as client:
         listed = await client.activities(since, dt.date.today() + dt.timedelta(days=1))
         for activity in sorted(listed, key=lambda a: a.start_ts() or 0):
@@ -93,7 +94,7 @@ async def _backfill(icu_settings: Any, key: str, since: dt.date, store: Any, set
             why = activity.why_no_file()
             data = None if why else await client.original(activity.id)
             if data is None:
-                out.append(lines.failure(name, None, "skipped", f"no original file ({why or 'none uploaded'})"))
+                out.append(Result(name, None, "skipped", f"no original file ({why or 'none uploaded'})"))
                 continue
             out += import_inputs([(name, lambda d=data: d)], store=store, athlete=settings.athlete_profile(),
                                  knobs=settings.intensity_knobs(), library=library, this_year=dt.date.today().year)

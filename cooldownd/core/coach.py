@@ -15,6 +15,7 @@ import enum
 from dataclasses import dataclass
 
 from cooldownd.core.model import Level, Routine, Step
+from cooldownd.core.quiet import parse_quiet_hours
 from cooldownd.core.wording import level_word
 from cooldownd.errors import ConfigError
 
@@ -247,16 +248,11 @@ class QuietHours:
     @classmethod
     def parse(cls, spec: str) -> QuietHours | None:
         """Parse ``"22:00-07:00"``; an empty spec means no quiet hours."""
-        spec = spec.strip()
-        if not spec:
-            return None
         try:
-            start, end = (_hhmm(part) for part in spec.split("-"))
-        except ValueError:
-            raise ConfigError(
-                f"notify.quiet_hours: {spec!r} is not a time range; write it like \"22:00-07:00\""
-            ) from None
-        return cls(start, end)
+            window = parse_quiet_hours(spec)
+        except ValueError as exc:
+            raise ConfigError(f"notify.quiet_hours: {exc}") from None
+        return None if window is None else cls(*window)
 
     def wait_s(self, seconds_of_day: float) -> float:
         """Seconds until the window ends if local time ``seconds_of_day`` is inside it, else 0."""
@@ -268,14 +264,6 @@ class QuietHours:
         if t >= start:
             return 86400 - t + end
         return end - t if t < end else 0.0
-
-
-def _hhmm(text: str) -> int:
-    hours, minutes = text.strip().split(":")
-    h, m = int(hours), int(minutes)
-    if not (0 <= h <= 24 and 0 <= m < 60 and h * 60 + m <= 1440) or len(minutes) != 2:
-        raise ValueError(text)
-    return h * 60 + m
 
 
 def plan_offer(

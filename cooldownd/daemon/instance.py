@@ -15,6 +15,7 @@ from typing import Any
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError, StoreError
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
+from cooldownd.record import lines
 from cooldownd.store import Store
 
 
@@ -35,8 +36,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}; check the state folder's "
-                         "permissions or set [store] path") from exc
+        raise StoreError.from_os(path, exc, "cannot create the lock file") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -49,7 +49,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     except OSError as exc:
         os.close(fd)
-        raise StoreError(f"{path}: cannot write the lock file: {exc.strerror}; free some disk space") from exc
+        raise StoreError.from_os(path, exc, "cannot write the lock file") from exc
     return fd
 
 
@@ -97,7 +97,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows = store.workouts(limit=1)
     finally:
         store.close()
-    data["last_workout"] = rows[0].summary if rows else None
+    data["last_workout"] = lines.workout(rows[0].summary) if rows else None
     if args.json:
         print(json.dumps(data))
         return 0
@@ -107,9 +107,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"cooldownd is running (pid {pid}, up {ago(data.get('uptime_s', 0))}): {data.get('line', '')}")
         if data.get("pending_offer"):
             print(f"pending offer for workout {data['pending_offer']['workout']}")
-        from cooldownd.sources.catalog import status_words
+        from cooldownd.daemon.status import source_words
 
-        for words in status_words(data.get("sources") or {}, time.time()):
+        for words in source_words(data.get("sources") or {}, time.time()):
             print(f"source: {words}")
     last = data["last_workout"]
     if last:

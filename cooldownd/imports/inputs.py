@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cooldownd.record import lines
 from cooldownd.errors import FitImportError
+from cooldownd.record.summary import Result
 
 log = logging.getLogger("cooldownd.imports.importer")
 
@@ -26,6 +26,8 @@ MAX_EXPANDED = 1024 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ZIP_DEPTH = 4
 SUFFIXES = (".fit", ".fit.gz", ".zip")
+IGNORED_SUFFIXES = (".tmp", ".part")  # a download or copy in progress
+IGNORED_NAMES = frozenset({"inprogressactivity.fit"})  # Garmin's activity still being recorded
 
 Loader = Callable[[], bytes]
 
@@ -59,7 +61,7 @@ def _folder(top: Path) -> list[tuple[str, Loader]]:
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if _wanted(p.name) and p.is_file())
+        found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if is_workout_file(p.name) and p.is_file())
     return [(str(p), load) for p, load in sorted(found, key=lambda x: x[0])]
 
 
@@ -69,7 +71,7 @@ def _failing(name: str, reason: str) -> Loader:
     return load
 
 
-def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
+def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | Result]]:
     """(file name, FIT or gzip bytes) for each file of one input, or (name, error line) for a refused one.
 
     A zip is walked twice: the first walk refuses the whole archive (bomb, depth) before any member
@@ -84,16 +86,22 @@ def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
             pass
         for member, body in _zip_members(name, data, None, 1):
             refused = isinstance(body, FitImportError)
-            yield member, lines.failure(member, None, "error", body.reason) if refused else body
+            yield member, Result(member, None, "error", body.reason) if refused else body
     except FitImportError as exc:
-        yield name, lines.failure(name, None, "error", exc.reason)
+        yield name, Result(name, None, "error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one input does
-        yield name, lines.failure(name, None, "error", failed_line(name, exc))
+        yield name, Result(name, None, "error", failed_line(name, exc))
 
 
-def _wanted(name: str) -> bool:
-    low = name.lower()
-    return not name.startswith(".") and low.endswith(SUFFIXES)
+def is_workout_file(name: str | os.PathLike[str]) -> bool:
+    """True for a file name worth reading: a FIT file or archive, not hidden, not a temp file.
+
+    The one rule for folders, archives and watched folders (daemon/watch.py).
+    """
+    low = os.path.basename(os.fspath(name)).lower()
+    if low.startswith(".") or low in IGNORED_NAMES or low.endswith(IGNORED_SUFFIXES):
+        return False
+    return low.endswith(SUFFIXES)
 
 
 def _file_loader(p: Path) -> Loader:
@@ -153,7 +161,7 @@ def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> 
         if _unsafe(info.filename):
             yield member, FitImportError(member, "unsafe member name (absolute or '..'); refusing it")
             continue
-        if not _wanted(PurePosixPath(info.filename.replace("\\", "/")).name):
+        if not is_workout_file(PurePosixPath(info.filename.replace("\\", "/")).name):
             continue
         try:
             with zf.open(info) as fh:

@@ -1,4 +1,4 @@
-"""Bluetooth LE heart rate with bleak: scan, and a supervisor that keeps one strap connected.
+"""Bluetooth LE heart rate with bleak: a supervisor that keeps one strap connected (``scan.py`` lists them).
 
 Straps on Linux often drop the link every 30-150 s, so reconnecting is the normal case, not an
 error: :class:`HrLink` scans, connects, subscribes to 0x2A37 and turns packets into events, and
@@ -10,19 +10,18 @@ starts over with a backoff (:func:`backoff`) whatever went wrong. A quiet-link w
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import random
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
 from typing import Any
 
+from cooldownd.core.retry import backoff
 from cooldownd.live.blefaults import BluezWatch, classify
+from cooldownd.live.events import BleEvent, Connected, DisconnectReason, Disconnected, Sample, Unavailable
 from cooldownd.core.hr import MalformedPacket, decode, decode_battery, decode_location
-from cooldownd.core.model import HrSample
-from cooldownd.errors import BleError, BluetoothUnavailable, BluetoothUnavailableReason, StrapNotFound
+from cooldownd.errors import BluetoothUnavailable, StrapNotFound
 
 log = logging.getLogger(__name__)
 
@@ -34,87 +33,11 @@ BATTERY_SERVICE = "0000180f-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
 
 LOW_BATTERY_PERCENT = 15
-JITTER = 0.25  # a backoff is shortened by up to this fraction so many daemons do not retry in step
 # bleak's manager learns of the same change on its own bus connection: give it a moment to catch up.
 WAKE_SETTLE_S = 0.2
 
 
-def backoff(attempt: int, rand: float, base: float = 1.0, cap: float = 60.0) -> float:
-    """Seconds to wait before retry ``attempt`` (0-based): base doubling up to cap, less jitter * rand."""
-    nominal = min(cap, base * 2.0 ** min(max(attempt, 0), 64))
-    return nominal * (1.0 - JITTER * min(max(rand, 0.0), 1.0))
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """A heart-rate device seen by a scan."""
-
-    address: str
-    name: str | None
-    rssi: int | None
-
-
-class DisconnectReason(enum.Enum):
-    """Why a connected link ended."""
-
-    LINK_LOST = "link lost"
-    QUIET = "no heart-rate packet within quiet_s"
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One decoded heart-rate packet; ``t`` is when it arrived (POSIX seconds)."""
-
-    sample: HrSample
-    t: float
-
-
-@dataclass(frozen=True, slots=True)
-class Connected:
-    """The strap is connected and subscribed; location and battery are None when not readable."""
-
-    address: str
-    name: str | None
-    location: str | None
-    battery: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnected:
-    """A connected link ended; HrLink is already trying to get it back."""
-
-    address: str
-    reason: DisconnectReason
-
-
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """Bluetooth cannot be used; sent once per change of reason, not once per retry."""
-
-    reason: BluetoothUnavailableReason
-
-
-BleEvent = Sample | Connected | Disconnected | Unavailable
-
 _LINK_DOWN = object()  # queued by bleak's disconnected callback
-
-
-async def scan(timeout: float, adapter: str | None = None, call_timeout_s: float = 10.0) -> list[DeviceInfo]:
-    """Heart-rate devices advertising nearby within ``timeout`` s, strongest signal first."""
-    from bleak import BleakScanner
-
-    try:
-        async with asyncio.timeout(timeout + call_timeout_s):
-            found = await BleakScanner.discover(
-                timeout=timeout, service_uuids=[HR_SERVICE], return_adv=True,
-                bluez={"adapter": adapter} if adapter else {})
-    except Exception as exc:
-        if (reason := classify(exc)) is not None:
-            raise BluetoothUnavailable(reason) from exc
-        raise BleError(f"Bluetooth scan failed: {exc or type(exc).__name__}; try again, "
-                       "or restart bluetooth.service") from exc
-    infos = [DeviceInfo(dev.address, dev.name or adv.local_name, adv.rssi) for dev, adv in found.values()]
-    return sorted(infos, key=lambda i: -127 if i.rssi is None else -i.rssi)
 
 
 class HrLink:

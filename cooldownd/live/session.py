@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cooldownd.live.ble import Connected, Disconnected, HrLink, Sample, Unavailable
 from cooldownd.core.detector import (IN_WORKOUT, DetectKnobs, Detector, State, WorkoutDiscarded, WorkoutEnded,
                                      WorkoutStarted)
 from cooldownd.core.model import Contact, HrSample, Workout
 from cooldownd.errors import StoreError
-from cooldownd.store import Store
+from cooldownd.live.events import Connected, Disconnected, HrSource, Sample, Unavailable
+from cooldownd.record import lines
+from cooldownd.record.recorder import Rules, record, summarise
+from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
-    from cooldownd.daemon.app import Daemon
+    from cooldownd.ports import StatusSink, Store
+    from cooldownd.settings import BleSettings, DetectSettings
+    from cooldownd.store import AsyncStore
 
 log = logging.getLogger(__name__)
 FLUSH_S = 4.0  # journal batches; with the store thread's latency a kill -9 loses < 5 s
@@ -31,15 +35,20 @@ _SESSION_STATES = IN_WORKOUT | {State.WARMING}
 Row = tuple[float, int, str | None, tuple[float, ...]]
 
 
-def detect_knobs(settings: Any, history_max_hr: int | None) -> DetectKnobs:
-    """Detection thresholds from ``[detect]``, ``[ble]`` and the athlete's heart rates."""
-    a, d = settings.athlete, settings.detect
-    max_hr = a.max_hr or max(history_max_hr or 0, 185)
-    resting = a.resting_hr or 60
+def detect_knobs(d: DetectSettings, quiet_s: float, rules: Rules, history_max_hr: int | None) -> DetectKnobs:
+    """Detection thresholds from ``[detect]``, ``ble.quiet_s`` and the athlete's heart rates.
+
+    Max and resting heart rate come from the core's one profile rule (config, else estimates from
+    the birth year and history, else ``[intensity]`` fallbacks), as before any workout of the day.
+    """
+    from cooldownd.core.intensity import resolve_profile
+
+    before = Workout("generic", "generic", 0.0, 0.0, 0.0, 0.0)  # no session yet: nothing of its own to raise to
+    p = resolve_profile(before, rules.athlete, rules.knobs, history_max_hr, rules.this_year)
     return DetectKnobs.for_athlete(
-        resting, max_hr, start_hr=d.start_hr, end_hr=d.end_hr, start_s=d.start_s, end_s=d.end_s,
+        p.resting_hr, p.max_hr, start_hr=d.start_hr, end_hr=d.end_hr, start_s=d.start_s, end_s=d.end_s,
         contact_lost_s=d.contact_lost_s, reconnect_grace_s=d.reconnect_grace_s, min_duration_s=d.min_duration_s,
-        quiet_s=settings.ble.quiet_s)
+        quiet_s=quiet_s)
 
 
 def _sample(row: Row) -> HrSample:
@@ -48,10 +57,18 @@ def _sample(row: Row) -> HrSample:
 
 
 class LiveSession:
-    """One strap, one detector, one journal."""
+    """One strap, one detector, one journal.
 
-    def __init__(self, daemon: Daemon, clock: Any = time.time) -> None:
-        self.d = daemon
+    Given what it uses: the store, ``[ble]`` and ``[detect]``, the recorder's rules (as configured
+    at the moment a workout ends), where to report status, and the offers queue to nudge. ``source``
+    is the heart-rate source (default: ``HrLink`` on ``[ble]``, the strap remembered in the store).
+    """
+
+    def __init__(self, store: AsyncStore, ble: BleSettings, detect: DetectSettings, rules: Callable[[], Rules],
+                 status: StatusSink, offers: asyncio.Queue[int | None], *, source: HrSource | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store, self.ble, self.detect, self.rules = store, ble, detect, rules
+        self.status, self.offers, self.source = status, offers, source
         self.clock = clock
         self.buffer: list[Row] = []
         self.session: int | None = None
@@ -62,23 +79,28 @@ class LiveSession:
 
     async def run(self) -> None:
         """Connect, detect and journal until cancelled."""
-        store = self.d.store
-        knobs = detect_knobs(self.d.settings, await store.call(Store.history_max_hr))
-        detector = await self._resume(knobs)
+        history = await self.store.call(lambda s: s.history_max_hr())
+        detector = await self._resume(detect_knobs(self.detect, self.ble.quiet_s, self.rules(), history))
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        ble = self.d.settings.ble
-        link = HrLink(ble.devices, remembered=await store.call(Store.get_kv, "ble.device"),
-                      on_remember=lambda address: store.submit(Store.set_kv, "ble.device", address),
-                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter)
+        source = self.source or await self._strap()
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(link.run(queue.put_nowait))
+                tg.create_task(source.run(queue.put_nowait))
                 await self._loop(detector, queue)
         finally:
             await asyncio.shield(self.flush())
 
+    async def _strap(self) -> HrSource:
+        """The real source: one strap through bleak, remembering the one it found."""
+        from cooldownd.live.ble import HrLink
+
+        store, ble = self.store, self.ble
+        return HrLink(ble.devices, remembered=await store.call(lambda s: s.get_kv("ble.device")),
+                      on_remember=lambda address: store.submit(lambda s: s.set_kv("ble.device", address)),
+                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter)
+
     async def _resume(self, knobs: DetectKnobs) -> Detector:
-        unfinished = await self.d.store.call(Store.journal_unfinished)
+        unfinished = await self.store.call(lambda s: s.journal_unfinished())
         if unfinished is None:
             return Detector(knobs)
         self.session, self.device, rows = unfinished
@@ -124,19 +146,17 @@ class LiveSession:
             self.device = event.address
             self._device(address=event.address, name=event.name, battery=event.battery, state="connected",
                          location=event.location)
-            self.d.update_status(ble=None)
+            self.status.update(ble=None)
             await self._handle(detector.link_back(now), detector)
         elif isinstance(event, Disconnected):
             self._device(state=f"reconnecting ({event.reason.value})", hr=None)
             await self._handle(detector.link_lost(now), detector)
         elif isinstance(event, Unavailable):
-            self.d.update_status(device=None, ble=f"Bluetooth unavailable: {event.reason.value}")
+            self.status.update(device=None, ble=f"Bluetooth unavailable: {event.reason.value}")
             await self._handle(detector.link_lost(now), detector)
 
     def _device(self, **changes: Any) -> None:
-        device = dict(self.d.status.get("device") or {})
-        device.update(changes)
-        self.d.update_status(device=device)
+        self.status.device(**changes)
 
     async def _handle(self, events: Sequence[Any], detector: Detector) -> None:
         for event in events:
@@ -149,7 +169,8 @@ class LiveSession:
                 log.info("%s: %s", self.device or "strap", event.reason)
                 await self._close()
         if self.session is None and detector.state in _SESSION_STATES:
-            self.session = await self.d.store.call(Store.journal_open, self.device, self.clock())
+            device, now = self.device, self.clock()
+            self.session = await self.store.call(lambda s: s.journal_open(device, now))
         elif self.session is not None and detector.state not in _SESSION_STATES:
             await self._close()  # a warm-up that fizzled out, or a discarded session
         if any(isinstance(e, WorkoutStarted) for e in events):
@@ -165,7 +186,8 @@ class LiveSession:
                 return
             rows, self.buffer = self.buffer, []
             try:
-                await self.d.store.call(Store.journal_append, self.session, rows)
+                session = self.session
+                await self.store.call(lambda s: s.journal_append(session, rows))
             except StoreError as exc:
                 # Keep the samples (memory is cheap next to a lost workout) and try again later.
                 self.buffer[:0] = rows
@@ -178,7 +200,8 @@ class LiveSession:
         async with self._lock:
             self.buffer.clear()
             if self.session is not None:
-                await self.d.store.call(Store.journal_close, self.session, self.clock())
+                session, now = self.session, self.clock()
+                await self.store.call(lambda s: s.journal_close(session, now))
                 self.session = None
 
     async def _finish(self, workout: Workout) -> None:
@@ -186,36 +209,22 @@ class LiveSession:
         async with self._lock:
             self.buffer.clear()
             session, self.session = self.session, None
-            saved = await self.d.store.call(save_live_workout, workout, session, self.d.settings, self.d.library,
-                                            self.clock())
-        if saved is not None:
-            self.d.note_workout(saved, workout.end)
-            self.d.offers.put_nowait(None)
+            saved = await self.store.call(save_live_workout, workout, session, self.rules(), self.clock())
+        if saved.id is not None and saved.summary is not None:
+            self.status.note_workout(saved.summary)
+            self.offers.put_nowait(None)
 
 
-def save_live_workout(store: Store, workout: Workout, session: int | None, settings: Any, library: Any,
-                      now: float) -> dict[str, Any] | None:
-    """On the store thread: assess, store and close the journal in one transaction; None if a richer copy exists."""
-    import datetime as dt
+def save_live_workout(store: Store, workout: Workout, session: int | None, rules: Rules, now: float) -> Result:
+    """On the store thread: record the workout and close the journal in one transaction.
 
-    from cooldownd.record import lines
-    from cooldownd.core.intensity import assess
-    from cooldownd.core.wording import headline
-    from cooldownd.core.routines import choose
-    from cooldownd.imports.importer import richness
-
-    a = assess(workout, settings.athlete_profile(), settings.intensity_knobs(),
-               history_max_hr=store.history_max_hr(), this_year=dt.date.today().year)
-    routine = choose(library, a.level, workout.sport, workout.sub_sport)
-    summary = lines.summary(workout, a, routine.name)
-    summary["headline"] = headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load)
-    mine = richness(workout)
+    The result is a ``duplicate`` when a copy of the same session at least as rich is stored already.
+    """
+    candidate = summarise(workout, rules, store.history_max_hr(before=workout.start))
     with store.transaction():
         if session is not None:
             store.journal_close(session, now)
-        if any(row.richness >= mine for row in store.find_overlapping(workout.start, workout.end)):
-            log.info("live workout %s: already recorded from a richer source", summary["start"])
-            return None
-        summary["id"] = store.add_workout(summary, source=workout.source, start=workout.start, end=workout.end,
-                                          richness=mine)
-    return summary
+        result = record(store, candidate)
+    if result.id is None:
+        log.info("live workout %s: already recorded from a richer source (%s)", lines.iso(workout.start), result.error)
+    return result

@@ -11,17 +11,18 @@ the slow MTP link. A device unplugged mid-read is one INFO line, and its file is
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from cooldownd.sources.catalog import StatusSink, found_folders, note_delivery
+from cooldownd.daemon.ingest import Ingest, load_state, save_state
+from cooldownd.imports.inputs import inputs
+from cooldownd.ports import StatusSink, Store
+from cooldownd.record.recorder import Rules
+from cooldownd.settings import WatchSettings
+from cooldownd.sources.catalog import found_folders
 from cooldownd.sources.devices import Found
-from cooldownd.sources.poller import Ingest
-from cooldownd.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,13 @@ MAX_SEEN = 20000
 
 
 class FoundFolders:
-    """Watches what ``watch.auto`` finds until cancelled."""
+    """Watches what ``watch.auto`` finds until cancelled (the daemon's ``found`` supervisor)."""
 
-    def __init__(self, watch_settings: Any, *, store: Any, ingest: Ingest, status: StatusSink) -> None:
-        self.watch, self.store, self.ingest, self.status = watch_settings, store, ingest, status
+    def __init__(self, settings: WatchSettings, store_path: Path, rules: Callable[[], Rules], status: StatusSink,
+                 offers: asyncio.Queue[int | None]) -> None:
+        self.watch, self.store_path, self.rules = settings, store_path, rules
+        self.status, self.offers = status, offers
+        self.ingest: Ingest | None = None
         self.found: dict[Path, Found] = {}
         self.seen: dict[str, list[int]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -44,11 +48,12 @@ class FoundFolders:
 
         if not self.watch.auto:
             return
-        self.seen = await self.store.call(_load)
-        self.loop = asyncio.get_running_loop()
-        w = self.watch
-        await watch.watch((), on_file=self._on_file, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
-                          catch_up=True, discover=self._discover)
+        async with Ingest(self.store_path, self.rules, self.status, self.offers) as self.ingest:
+            self.seen = await self.ingest.store.call(_load)
+            self.loop = asyncio.get_running_loop()
+            w = self.watch
+            await watch.watch((), on_file=self._on_file, poll_s=w.poll_s, settle_s=w.settle_s,
+                              force_poll=w.force_poll, catch_up=True, discover=self._discover)
 
     def _discover(self) -> list[Path]:
         """On the watcher's thread: what is there now; logs each folder found or gone once."""
@@ -68,6 +73,7 @@ class FoundFolders:
         return list(now)
 
     async def _on_file(self, path: Path) -> bool:
+        assert self.ingest is not None
         root = next((r for r in self.found if path.is_relative_to(r)), None)
         key = f"{root}\0{path.relative_to(root) if root else path}"
         try:
@@ -78,17 +84,15 @@ class FoundFolders:
         if self.seen.get(key) == sig:
             return True  # imported (or refused) before: not read again over the slow link
         name = str(root) if root else str(path.parent)
-        results = await self.ingest(name, [(str(path), lambda: path.read_bytes())])
-        if any(r.get("status") == "error" for r in results) and self._gone(root, path):
+        label = self.found[root].label if root in self.found else name
+        results = await self.ingest(inputs([path]), source=name, label=label)
+        if any(r.status == "error" for r in results) and self._gone(root, path):
             return False
         for r in results:
-            if r.get("status") == "error":
-                log.warning("%s: %s", r.get("file"), r.get("error"))
+            if r.status == "error":
+                log.warning("%s: %s", r.file, r.error)
         self.seen[key] = sig
-        await self.store.call(_save, self.seen)
-        if any(r.get("status") == "imported" for r in results):
-            label = self.found[root].label if root in self.found else name
-            await note_delivery(self.store, self.status, name, time.time(), label=label)
+        await self.ingest.store.call(_save, self.seen)
         return True
 
     def _gone(self, root: Path | None, path: Path) -> bool:  # noqa: D401
@@ -104,24 +108,10 @@ class FoundFolders:
 
 
 def _load(store: Store) -> dict[str, list[int]]:
-    try:
-        data = json.loads(store.get_kv(SEEN_KEY) or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return load_state(store, SEEN_KEY)
 
 
 def _save(store: Store, seen: dict[str, list[int]]) -> None:
     if len(seen) > MAX_SEEN:  # keep the newest files (the mtime)
         seen = dict(sorted(seen.items(), key=lambda kv: kv[1][1])[-MAX_SEEN:])
-    store.set_kv(SEEN_KEY, json.dumps(seen))
-
-
-async def run_found(settings: Any, library: Any, *, store: Any, status: StatusSink, offers: asyncio.Queue[Any],
-                    on_workout: Any) -> None:
-    """The daemon's ``found`` supervisor: device and app folders (nothing when ``watch.auto`` is off)."""
-    from cooldownd.sources.ingest import Ingest as Importer
-
-    if settings.watch.auto:
-        async with Importer(store.store.path, settings, library, offers, on_workout) as ingest:
-            await FoundFolders(settings.watch, store=store, ingest=ingest, status=status).run()
+    save_state(store, SEEN_KEY, seen)

@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from cooldownd import __version__
-from cooldownd.errors import ConfigError
-from cooldownd.errors import IntervalsError, IntervalsFault as Fault
+from cooldownd.core import retry
+from cooldownd.errors import ConfigError, IntervalsError, IntervalsFault as Fault
 
 MAX_FILE = 256 * 1024 * 1024  # the importer's limit for one file
 MAX_LIST = 32 * 1024 * 1024
@@ -230,11 +230,14 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def backoff(fault: Fault, failures: int, poll: float, retry_after: float | None) -> float:
-    """Seconds until the next request after ``failures`` failures in a row (pure policy)."""
+def backoff(fault: Fault, failures: int, poll: float, retry_after: float | None, rand: float = 0.0) -> float:
+    """Seconds until the next request after ``failures`` failures in a row (pure policy).
+
+    A refused key waits an hour, no network the next regular poll; 429/5xx follow the house backoff
+    (``core.retry.backoff`` from ``poll``, ``rand`` its jitter), never sooner than the server's Retry-After.
+    """
     if fault is Fault.AUTH:
         return max(poll, AUTH_RETRY_S)
     if fault is Fault.NETWORK:
         return poll  # quiet: the next regular poll
-    grown = min(poll * 2 ** max(failures - 1, 0), BACKOFF_CAP_S)
-    return max(grown, retry_after or 0.0)
+    return max(retry.backoff(failures - 1, rand, base=poll, cap=BACKOFF_CAP_S), retry_after or 0.0)

@@ -1,7 +1,8 @@
 """The intervals.icu supervisor: every ``poll``, list recent activities, import each new original.
 
-Each new activity's original file is handed to ``ingest`` exactly as a file from a folder would be (same
-importer, same duplicate rules: the ride also copied from the watch stays one workout), newest first. The
+Each new activity's original file is handed to ``ingest`` (daemon/ingest.py) exactly as a file from a folder
+would be (the same importer and recorder, so the ride also copied from the watch is one workout), newest
+first. The
 first poll looks back ``notify.max_age``; later ones from the last good poll (minus ``max_age``), so a
 daemon that was down catches up. Handled activity ids are kept in the store, so a restart downloads
 nothing twice. Faults (see ``intervals.backoff``): a refused key is one ERROR line, then silence until the
@@ -13,19 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
+import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from cooldownd.daemon.ingest import Ingest, load_state, save_state
 from cooldownd.errors import ConfigError
+from cooldownd.ports import StatusSink
+from cooldownd.record.recorder import Rules
+from cooldownd.settings import IntervalsSettings
 from cooldownd.sources import intervals as icu
-from cooldownd.sources.catalog import StatusSink, note_delivery
-from cooldownd.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +36,16 @@ STATE_KEY = "sources.intervals.state"
 MAX_SEEN = 2000
 MAX_CATCH_UP_S = 14 * 86400  # a daemon down for months catches up two weeks; `import --from intervals` does more
 
-Ingest = Callable[[str, Sequence[tuple[str, Callable[[], bytes]]]], Awaitable[list[dict[str, Any]]]]
-
 
 class IntervalsPoller:
     """Polls intervals.icu until cancelled (a daemon supervisor); ``cycle`` is one poll."""
 
-    def __init__(self, settings: Any, *, max_age: float, config_path: Path | None, store: Any, ingest: Ingest,
+    def __init__(self, settings: IntervalsSettings, *, max_age: float, config_path: Path | None, ingest: Ingest,
                  status: StatusSink, transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, rand: Callable[[], float] = random.random) -> None:
         self.settings, self.max_age, self.config_path = settings, max_age, config_path
-        self.store, self.ingest, self.status = store, ingest, status
-        self.transport, self.clock = transport, clock
+        self.ingest, self.status = ingest, status
+        self.transport, self.clock, self.rand = transport, clock, rand
         self.failures = 0
         self.state_line: str | None = None  # the fault last logged; None while all is well
         self.refused: tuple[str, float] | None = None  # (key, when) the server refused
@@ -93,7 +93,7 @@ class IntervalsPoller:
 
     def _failed(self, exc: icu.IntervalsError, key: str) -> float:
         self.failures += 1
-        delay = icu.backoff(exc.fault, self.failures, self.settings.poll, exc.retry_after)
+        delay = icu.backoff(exc.fault, self.failures, self.settings.poll, exc.retry_after, self.rand())
         line = str(exc)
         if exc.fault is icu.Fault.AUTH:
             self.refused = (key, self.clock())
@@ -109,7 +109,8 @@ class IntervalsPoller:
 
     async def _fetch_new(self, client: icu.IntervalsClient) -> int:
         now = self.clock()
-        state = await self.store.call(_load, STATE_KEY)
+        store = self.ingest.store
+        state = await store.call(load_state, STATE_KEY)
         oldest = max(min(now, state.get("last_ok") or now), now - MAX_CATCH_UP_S) - self.max_age
         newest = dt.date.fromtimestamp(now) + dt.timedelta(days=1)
         seen: dict[str, float] = state.get("seen", {})
@@ -120,8 +121,8 @@ class IntervalsPoller:
         for activity in new:
             delivered += await self._take(client, activity)
             seen[activity.id] = now
-            await self.store.call(_save, STATE_KEY, dict(state, seen=_bounded(seen)))
-        await self.store.call(_save, STATE_KEY, dict(state, seen=_bounded(seen), last_ok=now))
+            await store.call(save_state, STATE_KEY, dict(state, seen=_bounded(seen)))
+        await store.call(save_state, STATE_KEY, dict(state, seen=_bounded(seen), last_ok=now))
         return delivered
 
     async def _take(self, client: icu.IntervalsClient, activity: icu.Activity) -> int:
@@ -132,42 +133,23 @@ class IntervalsPoller:
             log.info("intervals.icu: %s: no original file (%s); skipped", activity.label(),
                      why or "none uploaded, e.g. entered by hand")
             return 0
-        results = await self.ingest(NAME, [(f"intervals.icu/{activity.id}", lambda: data)])
+        results = await self.ingest([(f"intervals.icu/{activity.id}", lambda: data)], source=NAME)
         for r in results:
-            if r.get("status") in ("error", "skipped"):
-                log.warning("intervals.icu: %s: %s", activity.label(), r.get("error"))
-        imported = sum(1 for r in results if r.get("status") == "imported")
-        if imported:
-            await note_delivery(self.store, self.status, NAME, self.clock())
-        return imported
+            if r.status in ("error", "skipped"):
+                log.warning("intervals.icu: %s: %s", activity.label(), r.error)
+        return sum(1 for r in results if r.status == "imported")
 
 
 def _bounded(seen: dict[str, float]) -> dict[str, float]:
     return dict(sorted(seen.items(), key=lambda kv: kv[1])[-MAX_SEEN:])
 
 
-def _load(store: Store, key: str) -> dict[str, Any]:
-    try:
-        value = json.loads(store.get_kv(key) or "{}")
-    except ValueError:
-        value = {}
-    return value if isinstance(value, dict) else {}
-
-
-def _save(store: Store, key: str, value: dict[str, Any]) -> None:
-    store.set_kv(key, json.dumps(value))
-
-
-async def run_intervals(settings: Any, config_path: Path | None, library: Any, *, store: Any, status: StatusSink,
-                        offers: asyncio.Queue[Any], on_workout: Any) -> None:
+async def run_intervals(settings: IntervalsSettings, *, max_age: float, config_path: Path | None, store_path: Path,
+                        rules: Callable[[], Rules], status: StatusSink, offers: asyncio.Queue[int | None]) -> None:
     """The daemon's ``intervals`` supervisor (nothing when no key is configured)."""
-    from cooldownd.sources.ingest import Ingest as Importer
-
-    icu_settings = settings.sources.intervals
-    if not icu_settings.configured():
+    if not settings.configured():
         return
-    for line in icu.key_warnings(icu_settings, config_path):
+    for line in icu.key_warnings(settings, config_path):
         log.warning("%s", line)
-    async with Importer(store.store.path, settings, library, offers, on_workout) as ingest:
-        await IntervalsPoller(icu_settings, max_age=settings.notify.max_age, config_path=config_path, store=store,
-                              ingest=ingest, status=status).run()
+    async with Ingest(store_path, rules, status, offers) as ingest:
+        await IntervalsPoller(settings, max_age=max_age, config_path=config_path, ingest=ingest, status=status).run()

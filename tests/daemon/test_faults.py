@@ -27,8 +27,11 @@ import pytest
 from hypothesis import given, strategies as st
 
 import fitgen
+import records
+from mounts import fill, small_tmpfs
 from conftest import run_cli
 from cooldownd.imports import importer
+from cooldownd.record import lines
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
 from cooldownd.store import Store
@@ -184,9 +187,9 @@ def test_file_deleted_between_listing_and_import_is_one_line(tmp_path: Path) -> 
             (tmp_path / "b.fit").unlink()
 
     try:
-        res = list(importer.import_paths([tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
-                                         knobs=settings.intensity_knobs(),
-                                         library=load_library(settings.routines.file)))
+        res = [lines.import_line(r) for r in importer.import_paths(
+            [tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
+            knobs=settings.intensity_knobs(), library=load_library(settings.routines.file))]
     finally:
         store.close()
     assert [(Path(r["file"]).name, r["status"]) for r in res] == [("a.fit", "imported"), ("b.fit", "error"),
@@ -340,28 +343,6 @@ def test_read_only_database_file_fails_each_input_loudly(tmp_path: Path, home: P
     assert _db_state(db)[:2] == (1, 1)
 
 
-@contextlib.contextmanager
-def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    if not ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                                  capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root and mount rights)")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=True)
-
-
-def _fill(folder: Path, leave: int) -> Path:
-    """Fill the file system holding ``folder`` until about ``leave`` bytes are free."""
-    filler = folder / "filler"
-    free = shutil.disk_usage(folder).free
-    with filler.open("wb") as fh:
-        with contextlib.suppress(OSError):
-            fh.write(b"\0" * max(0, free - leave))
-    return filler
-
-
 def test_full_disk_fails_inputs_loudly_and_a_rerun_imports_them(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "mnt", "2m") as mnt:
         cfg = tmp_path / "config.toml"
@@ -372,7 +353,7 @@ def test_full_disk_fails_inputs_loudly_and_a_rerun_imports_them(tmp_path: Path) 
         for i, data in enumerate(rides(n)):
             (inbox / f"{i:02d}.fit").write_bytes(data)
         assert run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(inbox / "00.fit")).returncode == 0
-        filler = _fill(mnt, 48 * 1024)
+        filler = fill(mnt, 48 * 1024)
         full = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(inbox), timeout=120)
         assert "internal error" not in full.stderr  # tracebacks: see the test below
         got = rows(full)
@@ -397,7 +378,7 @@ def test_full_disk_import_logs_no_traceback(tmp_path: Path) -> None:
         for i, data in enumerate(rides(20)):
             (tmp_path / f"{i:02d}.fit").write_bytes(data)
         assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "00.fit")).returncode == 0
-        _fill(mnt, 48 * 1024)  # the database opens, then the writes fail
+        fill(mnt, 48 * 1024)  # the database opens, then the writes fail
         result = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path))
         assert result.returncode == 1 and any(r["status"] == "error" and "full" in r["error"] for r in rows(result))
         no_traceback(result)
@@ -408,7 +389,7 @@ def test_daemon_on_a_full_disk_is_one_line_at_start(tmp_path: Path) -> None:
         cfg = tmp_path / "config.toml"
         cfg.write_text(f"[ble]\nenabled = false\n[store]\npath = \"{mnt / 'state' / 'c.db'}\"\n")
         (mnt / "state").mkdir()
-        _fill(mnt, 0)
+        fill(mnt, 0)
         result = run_cli("--config", str(cfg), "run", timeout=30)
         assert result.returncode == 1
         no_traceback(result)
@@ -431,13 +412,13 @@ def test_partly_corrupt_database_is_moved_aside_at_open(tmp_path: Path) -> None:
     store = Store.open(db)
     with store.transaction():
         for i in range(200):
-            store.add_workout({"sport": "cycling", "pad": "x" * 400}, source="fit", start=i * 10, end=i * 10 + 5)
+            store.add_workout(records.summary("cycling", i * 10, i * 10 + 5, note="x" * 400), source="fit")
     store.close()
     damaged = _corrupt_pages(db)
     store = Store.open(db)
     try:
         assert store.workouts() == []  # afresh, and usable
-        store.add_workout({"sport": "running"}, source="fit", start=0, end=1)
+        store.add_workout(records.summary("running", 0, 1), source="fit")
     finally:
         store.close()
     (aside,) = [p for p in tmp_path.iterdir() if p.name.startswith("c.db.corrupt-") and not p.name.endswith(("-wal", "-shm"))]
@@ -660,11 +641,12 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
               library=load_library(settings.routines.file))
     try:
         (part,) = importer.import_paths([tmp_path / "half" / "ride.fit"], **kw)
-        assert part["status"] == "imported" and part["note"]
+        assert part.status == "imported" and part.summary.note
         (whole,) = importer.import_paths([tmp_path / "ride.fit"], **kw)
-        assert whole["status"] == "imported" and whole["duration_s"] == 1200 and whole["sport"] == "cycling"
-        (kept,) = store.workouts()
-        assert kept.summary["duration_s"] == 1200
+        assert whole.status == "imported" and whole.summary.duration_s == 1200 and whole.summary.sport == "cycling"
+        (kept,) = store.workouts()  # the truncated copy stays, superseded: history hides it
+        assert kept.summary.duration_s == 1200 and kept.id == whole.id
+        assert store.get_workout(part.id).superseded_by == whole.id
     finally:
         store.close()
 
@@ -672,16 +654,20 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
 def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp_path: Path) -> None:
     """A journal batch that cannot be written stays in memory and lands once there is space again."""
     import asyncio
-    import types
 
     from cooldownd.live.session import LiveSession
+    from cooldownd.record.recorder import Rules
     from cooldownd.store import AsyncStore
+    from memory_parts import MemoryStatus
 
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         store = AsyncStore(Store.open(mnt / "state" / "c.db"))
         session = store.store.journal_open("E1:3C:5B:9A:12:34", 1000.0)
-        filler = _fill(mnt, 0)
-        live = LiveSession(types.SimpleNamespace(store=store), clock=lambda: 2000.0)
+        filler = fill(mnt, 0)
+        settings = load(None)[0]
+        rules = Rules(settings.athlete_profile(), settings.intensity_knobs(), load_library())
+        live = LiveSession(store, settings.ble, settings.detect, lambda: rules, MemoryStatus(), asyncio.Queue(),
+                           clock=lambda: 2000.0)
         live.session = session
         rows = [(1000.0 + i, 140, "detected", (430.0,) * 200) for i in range(400)]  # too big for what is left
         live.buffer = list(rows)

@@ -111,15 +111,27 @@ def test_sources_command_lists_what_and_why(home: Path) -> None:
     garmin = runtime / "gvfs" / "mtp:host=Garmin_Edge_530" / "Internal Storage" / "Garmin" / "Activities"
     garmin.mkdir(parents=True)
     (home / "in").mkdir()
+    for card in ("sd-a", "sd-b"):
+        (home / "media" / card / "Activities").mkdir(parents=True)
     conf = home / "c.toml"
-    conf.write_text(f'[watch]\nfolders = ["{home / "in"}", "{home / "missing"}"]\n')
+    conf.write_text(f'[watch]\nfolders = ["{home / "in"}", "{home / "missing"}", "{home / "media/*/Activities"}", '
+                    f'"{home / "usb/*/GARMIN/Activity"}"]\n')
     out = run_cli("--config", str(conf), "sources", "--json")
     assert out.returncode == 0, out.stderr
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     by_name = {r["name"]: r for r in rows}
     assert by_name[str(home / "in")]["why"] == "configured" and by_name[str(home / "in")]["how"] == "inotify"
     assert by_name[str(home / "missing")]["present"] is False
+    assert by_name[str(home / "missing")]["how"] == "not there now; looked for every poll"
+    # a glob: each folder it matches now, each labelled with the pattern; one matching nothing says so
+    for card in ("sd-a", "sd-b"):
+        match = by_name[str(home / "media" / card / "Activities")]
+        assert match["present"] is True and match["label"] == f"watch.folders: {home / 'media/*/Activities'}"
+    unmatched = by_name[str(home / "usb/*/GARMIN/Activity")]
+    assert unmatched["present"] is False and unmatched["how"] == "nothing matches now; looked for every poll"
+    assert str(home / "media/*/Activities") not in by_name
     assert by_name[str(garmin)]["why"] == "found device" and by_name[str(garmin)]["label"].startswith("Garmin (MTP")
     assert by_name["intervals.icu"]["why"] == "not configured"
     human = run_cli("--config", str(conf), "sources")
     assert "found device: Garmin (MTP Garmin_Edge_530)" in human.stdout
+    assert "nothing matches now" in human.stdout

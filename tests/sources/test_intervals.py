@@ -23,21 +23,13 @@ from cooldownd.errors import ConfigError
 from cooldownd.imports.importer import import_paths
 from cooldownd.routinefile import load_library
 from cooldownd.sources import intervals as icu
-from cooldownd.sources.ingest import Ingest
+from cooldownd.daemon.ingest import Ingest
+from cooldownd.record.recorder import Rules
 from cooldownd.sources.poller import IntervalsPoller
-from cooldownd.store import AsyncStore, Store
+from cooldownd.store import Store
+from memory_parts import MemoryStatus
 
 KEY = "k3y-th4t-must-n3ver-leak"
-
-
-class Status:
-    """A status sink that remembers what it was told."""
-
-    def __init__(self) -> None:
-        self.sources: dict[str, dict[str, Any]] = {}
-
-    def source(self, name: str, **fields: Any) -> None:
-        self.sources[name] = dict(self.sources.get(name) or {}, **fields)
 
 
 def _settings(fake: FakeIntervals, **icu_kw: Any) -> cfg.Settings:
@@ -45,21 +37,23 @@ def _settings(fake: FakeIntervals, **icu_kw: Any) -> cfg.Settings:
     return cfg.Settings(sources={"intervals": icu_kw}, notify={"max_age": "6h"})
 
 
+def _rules(settings: cfg.Settings) -> Rules:
+    return Rules(settings.athlete_profile(), settings.intensity_knobs(), load_library(None), dt.date.today().year)
+
+
 async def _poll(settings: cfg.Settings, db: Path, cycles: int = 1, key: str = KEY,
                 poller: IntervalsPoller | None = None) -> tuple[list[float], IntervalsPoller]:
-    store = AsyncStore(Store.open(db))
-    offers: asyncio.Queue[Any] = asyncio.Queue()
+    """``cycles`` polls through the daemon's own import path (Ingest: importer, recorder, status, offers)."""
+    offers: asyncio.Queue[int | None] = asyncio.Queue()
     delays = []
-    try:
-        async with Ingest(db, settings, load_library(None), offers, lambda s, e: None) as ingest:
-            poller = poller or IntervalsPoller(settings.sources.intervals, max_age=settings.notify.max_age,
-                                               config_path=None, store=store, ingest=ingest, status=Status())
-            poller.store, poller.ingest = store, ingest
-            async with icu.IntervalsClient(settings.sources.intervals, key) as client:
-                for _ in range(cycles):
-                    delays.append(await poller.cycle(client, key))
-    finally:
-        await asyncio.to_thread(store.close)
+    status = MemoryStatus()
+    async with Ingest(db, lambda: _rules(settings), status, offers) as ingest:
+        poller = poller or IntervalsPoller(settings.sources.intervals, max_age=settings.notify.max_age,
+                                           config_path=None, ingest=ingest, status=status, rand=lambda: 0.0)
+        poller.ingest, poller.status = ingest, status
+        async with icu.IntervalsClient(settings.sources.intervals, key) as client:
+            for _ in range(cycles):
+                delays.append(await poller.cycle(client, key))
     return delays, poller
 
 
@@ -90,7 +84,7 @@ def test_new_activities_imported_once_stub_and_fileless_skipped(tmp_path: Path, 
         listing = [r for r in fake.requests if r["path"].endswith("/activities")][0]
         assert listing["path"] == "/api/v1/athlete/0/activities" and "oldest=" in listing["query"]
     rows = _workouts(tmp_path / "db.sqlite")
-    assert len(rows) == 1 and rows[0].summary["sport"] == "cycling"
+    assert len(rows) == 1 and rows[0].summary.sport == "cycling"
     skipped = [r.getMessage() for r in caplog.records if "no original file" in r.getMessage()]
     assert len(skipped) == 2, skipped
     assert KEY not in caplog.text
@@ -116,11 +110,44 @@ def test_same_ride_from_the_watch_and_intervals_is_one_workout(tmp_path: Path) -
                                   knobs=settings.intensity_knobs(), library=load_library(None)))
     finally:
         store.close()
-    assert [r["status"] for r in first] == ["imported"]
+    assert [r.status for r in first] == ["imported"]
     with FakeIntervals(key=KEY) as fake:
         fake.add(fit, start=_ago(1), minutes=45)
         asyncio.run(_poll(_settings(fake), db))
     assert len(_workouts(db)) == 1
+
+
+def test_a_poorer_recording_from_intervals_and_the_bike_computers_file_are_one_session(tmp_path: Path) -> None:
+    """Not the same bytes: the watch's HR-only recording arrives through intervals.icu first, then the bike
+    computer's file (power) lands in a watched folder. The one recorder keeps one workout, the richer one;
+    the poorer is marked superseded (never deleted) and carries its delivery and offer state over."""
+    from cooldownd.imports.inputs import inputs
+
+    t0 = time.time() - 3600
+    watch_copy = fitgen.ride(start=t0 + 20, minutes=45, power=None, serial=222, manufacturer=1)
+    bike_copy = fitgen.ride(start=t0, minutes=45, serial=111, manufacturer=32)
+    db = tmp_path / "db.sqlite"
+    with FakeIntervals(key=KEY) as fake:
+        fake.add(watch_copy, start=_ago(1), minutes=45)
+        asyncio.run(_poll(_settings(fake), db))
+    assert [r.source for r in _workouts(db)] == ["fit"]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bike.fit").write_bytes(bike_copy)
+    settings = cfg.Settings()
+
+    async def from_folder() -> list:
+        async with Ingest(db, lambda: _rules(settings), MemoryStatus(), asyncio.Queue()) as ingest:
+            return await ingest(inputs([tmp_path / "in" / "bike.fit"]), source=str(tmp_path / "in"))
+
+    assert [r.status for r in asyncio.run(from_folder())] == ["imported"]
+    shown = _workouts(db)
+    assert len(shown) == 1 and shown[0].summary.np is not None, "the copy with power is the one shown"
+    store = Store.open(db)
+    try:
+        every = store.workouts(limit=10, superseded=True)
+    finally:
+        store.close()
+    assert len(every) == 2 and [w.superseded_by for w in every if w.id != shown[0].id] == [shown[0].id]
 
 
 def test_wrong_key_is_one_line_and_no_retry_storm(tmp_path: Path, caplog) -> None:
@@ -216,6 +243,9 @@ def test_backoff_policy_table() -> None:
              (F.PROTOCOL, 2, 60, None, 120)]
     for fault, n, poll, retry, want in cases:
         assert icu.backoff(fault, n, poll, retry) == want, (fault, n)
+    # the house backoff's jitter shortens 5xx waits by up to a quarter, never below Retry-After
+    assert icu.backoff(F.BUSY, 3, 300, None, rand=1.0) == 900
+    assert icu.backoff(F.BUSY, 3, 300, 1100, rand=1.0) == 1100
     assert icu.retry_after_s("120") == 120
     assert 50 < icu.retry_after_s(_http_date(time.time() + 60)) <= 60
     assert icu.retry_after_s("soon") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from cooldownd.errors import StoreError
-from cooldownd.store import SCHEMA_VERSION, Store
+from cooldownd.database import SCHEMA_VERSION
+from cooldownd.store import Store
+from records import summary
 
 
 def test_creates_private_folder_and_file(tmp_path: Path) -> None:
@@ -28,7 +31,7 @@ def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "c.db")
     with pytest.raises(RuntimeError), store.transaction():
         store.put_file("a" * 64, "/x.fit", 1, "t", "imported", None)
-        store.add_workout({"sport": "cycling"}, source="fit", start=0, end=10)
+        store.add_workout(summary("cycling", 0, 10), source="fit")
         raise RuntimeError("boom")
     assert store.get_file("a" * 64) is None
     assert store.workouts() == []
@@ -36,19 +39,18 @@ def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
 
 def test_workouts_offers_and_outcomes(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "c.db")
-    first = store.add_workout({"sport": "running", "max_hr": 171}, source="fit", start=0, end=3600, richness=2)
-    second = store.add_workout({"sport": "cycling", "max_hr": 180}, source="ble", start=7200, end=9000)
+    first = store.add_workout(summary("running", 0, 3600, max_hr=171), source="fit", richness=2)
+    second = store.add_workout(summary("cycling", 7200, 9000, max_hr=180), source="ble")
     assert [w.id for w in store.workouts()] == [second, first]
-    assert [w.id for w in store.find_overlapping(3000, 4000)] == [first]
-    assert store.find_overlapping(3600, 7200) == []
-    assert store.history_max_hr() == 180
+    assert store.get_workout(first).summary == summary("running", 0, 3600, max_hr=171)
+    assert [w.id for w in store.starting_between(-60, 60)] == [first]
+    assert store.starting_between(60, 7000) == []
+    assert store.history_max_hr() == 180 and store.history_max_hr(before=7200) == 171
     assert not store.was_offered(first)
     store.mark_offered(first, 100.0)
     store.record_outcome(first, {"offered_at": 100.0, "result": "completed", "steps_done": 8})
     row = store.get_workout(first)
     assert row is not None and row.offered_at == 100.0 and row.outcome["result"] == "completed"
-    store.delete_workout(first)
-    assert store.get_workout(first) is None
 
 
 def test_fit_id_lookup_only_matches_imported_files(tmp_path: Path) -> None:
@@ -110,3 +112,27 @@ def test_state_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("not a folder")
     with pytest.raises(StoreError, match="cannot create the state folder"):
         Store.open(tmp_path / "state" / "cooldownd" / "c.db")
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path) -> None:
+    """Schema 1 (before superseded copies were kept): opened, upgraded in place, nothing lost."""
+    from cooldownd import database
+
+    path = tmp_path / "c.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(database._SCHEMA + "PRAGMA user_version = 1;")
+    old = {"file": "/r.fit", "sha256": "a" * 64, "status": "imported", "error": None, "sport": "cycling",
+           "sub_sport": "road", "start": "2024-05-04T08:00:00Z", "end": "2024-05-04T09:00:00Z", "duration_s": 3600.0,
+           "level": "hard", "load": 120.0, "headline": "Hard ride: 1 h, load 120"}
+    conn.execute("INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
+                 "VALUES ('fit', 'cycling', 1714809600, 1714813200, 170, 3, ?, ?, 0)", ("a" * 64, json.dumps(old)))
+    conn.execute("INSERT INTO walkthroughs VALUES (1, 1714813300, '{\"result\": \"completed\"}', 1714813900)")
+    conn.close()
+    store = Store.open(path)
+    (row,) = store.workouts()
+    assert row.superseded_by is None and row.outcome == {"result": "completed"}
+    assert (row.summary.sport, row.summary.level.value, row.summary.headline) == ("cycling", "hard", old["headline"])
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
