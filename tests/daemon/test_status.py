@@ -7,37 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import socket
-import tempfile
 import time
 from pathlib import Path
-
-import pytest
 
 from cooldownd.daemon import status as status_mod
 from cooldownd.daemon.status import Status
 from cooldownd.daemon.systemd import SdNotify
 
 
-@pytest.fixture
-def listener():
-    folder = tempfile.mkdtemp(prefix="sts")
-    path = os.path.join(folder, "notify")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.setblocking(False)
-    yield sock, path
-    sock.close()
-    shutil.rmtree(folder)
-
-
 def _drain(sock: socket.socket) -> list[str]:
     out = []
     while True:
         try:
-            out.append(sock.recv(4096).decode())
+            out.append(sock.recv(4096, socket.MSG_DONTWAIT).decode())
         except BlockingIOError:
             return out
 

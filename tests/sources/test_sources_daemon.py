@@ -17,16 +17,14 @@ import pytest
 
 import fitgen
 from conftest import run_cli
-from daemon_harness import DaemonProcess, daemon_factory
+from daemon_harness import DaemonProcess, console_config, daemon_factory
 from fake_intervals import FakeIntervals
 
 KEY = "daemon-k3y-n3ver-in-logs"
 
 
 def _config(tmp: Path, extra: str = "") -> str:
-    (tmp / "in").mkdir(exist_ok=True)
-    return (f"[ble]\nenabled = false\n[watch]\nfolders = [\"{tmp / 'in'}\"]\nsettle_s = 0.3\npoll_s = 1\n"
-            f"[notify]\nbackend = \"console\"\ntransition = \"1s\"\n{extra}")
+    return console_config(tmp, extra, poll_s=1)
 
 
 @pytest.fixture
