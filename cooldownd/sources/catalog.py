@@ -10,15 +10,18 @@ from __future__ import annotations
 import glob
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cooldownd.daemon.inotify import needs_polling
 from cooldownd.daemon.tree import expand
 from cooldownd.sources.apps import find_apps
 from cooldownd.sources.devices import Found, find_devices
 
+if TYPE_CHECKING:
+    from cooldownd.settings import Settings, WatchSettings
 
-def found_folders(watch: Any) -> list[Found]:
+
+def found_folders(watch: WatchSettings) -> list[Found]:
     """Device and app folders present now (none when ``watch.auto`` is off), minus configured ones; blocking."""
     if not watch.auto:
         return []
@@ -36,7 +39,7 @@ def found_folders(watch: Any) -> list[Found]:
     return out
 
 
-def describe(settings: Any, delivered: dict[str, float]) -> list[dict[str, Any]]:
+def describe(settings: Settings, delivered: dict[str, float]) -> list[dict[str, Any]]:
     """One entry per source: configured folders, found devices and app folders, intervals.icu."""
     out: list[dict[str, Any]] = []
     for folder in settings.watch.folders:
@@ -60,7 +63,7 @@ def describe(settings: Any, delivered: dict[str, float]) -> list[dict[str, Any]]
     return out
 
 
-def _entry(path: str, why: str, label: str, present: bool, settings: Any,
+def _entry(path: str, why: str, label: str, present: bool, settings: Settings,
            delivered: dict[str, float]) -> dict[str, Any]:
     polled = settings.watch.force_poll or (present and needs_polling(Path(path)))
     how = f"polled every {_seconds(settings.watch.poll_s)}" if polled else "inotify" if present else \

@@ -17,10 +17,12 @@ from cooldownd.daemon.systemd import SdNotify
 
 
 def _drain(sock: socket.socket) -> list[str]:
+    """Every datagram waiting now."""
+    sock.setblocking(False)
     out = []
     while True:
         try:
-            out.append(sock.recv(4096, socket.MSG_DONTWAIT).decode())
+            out.append(sock.recv(4096).decode())
         except BlockingIOError:
             return out
 
