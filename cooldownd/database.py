@@ -4,7 +4,8 @@ One file under ``$XDG_STATE_HOME/cooldownd/`` (folder 0700, files 0600), WAL mod
 with ``PRAGMA user_version`` and migrated in place (``MIGRATIONS``). A corrupt file, even one with
 a valid header over broken pages, is moved aside as ``*.corrupt-TIME`` (never deleted) and a fresh
 one is started; every other failure is a ``StoreError`` whose kind comes from SQLite's code.
-``store.py`` holds the queries.
+``store.py`` holds the queries. The file's identity (inode) is watched: a file deleted or replaced under a
+running daemon is reopened by all of its connections together (``replaced``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
 
@@ -50,8 +54,11 @@ MIGRATIONS = {
 }
 
 
-def open_database(path: Path, busy_timeout_s: float = 10.0) -> sqlite3.Connection:
-    """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix."""
+def open_database(path: Path, busy_timeout_s: float = 10.0, *, move_aside: bool = True) -> sqlite3.Connection:
+    """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix.
+
+    ``move_aside=False`` (a command while a daemon holds the file) refuses a corrupt one instead.
+    """
     try:
         _secure_dir(path.parent)
         with _umask(0o077):
@@ -62,6 +69,10 @@ def open_database(path: Path, busy_timeout_s: float = 10.0) -> sqlite3.Connectio
             kind = StoreErrorKind.READ_ONLY  # SQLite says only "unable to open": the mount says why
         if kind is not StoreErrorKind.CORRUPT:
             raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
+        if not move_aside:
+            raise StoreError(f"{path}: the database looks damaged ({exc}), and the running daemon holds it; "
+                             "left as it is: restart the daemon (systemctl --user restart cooldownd) to "
+                             "repair it", StoreErrorKind.CORRUPT) from exc
         _move_aside(path, exc)
     except OSError as exc:
         raise StoreError.from_os(path.parent, exc, "cannot create the state folder") from exc
@@ -147,3 +158,50 @@ def _umask(mask: int) -> Iterator[None]:
         yield
     finally:
         os.umask(old)
+
+
+# The connections (Store objects) of this process to each file, and the lock they share: one statement
+# or transaction at a time, so a file replaced under them is reopened by all of them together.
+_SHARED: dict[str, tuple[threading.RLock, weakref.WeakSet[Any]]] = {}
+
+
+def join(path: Path, member: Any) -> threading.RLock:
+    """Count ``member`` among this process's connections to ``path``; returns the lock they share."""
+    lock, members = _SHARED.setdefault(os.path.abspath(path), (threading.RLock(), weakref.WeakSet()))
+    members.add(member)
+    return lock
+
+
+def members(path: Path) -> list[Any]:
+    """This process's connections to ``path``."""
+    return list(_SHARED.get(os.path.abspath(path), (None, ()))[1])
+
+
+def identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path`` now, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def replaced(path: Path, now: tuple[int, int] | None, close_all: Callable[[], object]) -> None:
+    """The file at ``path`` is not the one this process opened: say so once, close every connection
+    (``close_all``), and remove the old file's ``-wal``/``-shm`` still beside it, so they are never
+    paired with the new file (they are the old one's when this process holds them open)."""
+    log.warning("%s: the database was %s while cooldownd had it open; reopening it%s", path,
+                "deleted" if now is None else "replaced", " (a new, empty one)" if now is None else "")
+    held: set[tuple[int, int]] = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                st = os.stat(f"/proc/self/fd/{fd}")
+                held.add((st.st_dev, st.st_ino))
+    ours = [(name, ident) for name in (f"{path}-wal", f"{path}-shm")
+            if (ident := identity(Path(name))) is not None and ident in held]
+    close_all()
+    for name, ident in ours:
+        if identity(Path(name)) == ident:
+            with contextlib.suppress(OSError):
+                os.unlink(name)

@@ -43,20 +43,44 @@ class FileRow:
 class Store:
     """The state database. Open with :meth:`open`; every write is one transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
+    def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout_s: float = 10.0) -> None:
+        self._conn: sqlite3.Connection | None = conn
         self.path = path
+        self._busy_timeout_s = busy_timeout_s
         self._depth = 0
+        self._ident = database.identity(path)
+        self._lock = database.join(path, self)  # shared with every Store of this file in the process
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout_s: float = 10.0) -> Store:
-        """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix."""
+    def open(cls, path: Path, *, busy_timeout_s: float = 10.0, move_aside: bool = True) -> Store:
+        """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix.
+        ``move_aside=False`` (a command while a daemon holds the file) refuses a corrupt one instead."""
         path = Path(path)
-        return cls(database.open_database(path, busy_timeout_s), path)
+        return cls(database.open_database(path, busy_timeout_s, move_aside=move_aside), path, busy_timeout_s)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
-        self._conn.close()
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _same_file(self) -> sqlite3.Connection:
+        """The connection, reopened first (with every peer's) if the file at ``path`` is no longer the
+        one opened: deleted or replaced under us, writing on would go to an unlinked file."""
+        now = database.identity(self.path)
+        if self._conn is not None and now == self._ident:
+            return self._conn
+        if self._conn is not None:  # the first in this process to notice
+            peers = database.members(self.path)
+            database.replaced(self.path, now, lambda: [peer._drop() for peer in peers])
+        self._conn = database.open_database(self.path, self._busy_timeout_s)
+        self._ident = database.identity(self.path)
+        return self._conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -68,25 +92,29 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._exec("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
+        with self._lock:  # a peer never closes this connection in the middle of the transaction
+            self._exec("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                # SQLite may have rolled back already (a full disk does): never hide the first error.
+                if self._conn is not None and self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                raise
             self._depth = 0
-            # SQLite may have rolled back already (a full disk does): never hide the first error.
-            if self._conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self._exec("COMMIT")
+            self._exec("COMMIT")
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self._conn.execute(sql, args)
-        except sqlite3.Error as exc:
-            raise StoreError.from_sqlite(self.path, exc) from exc
+        with self._lock:
+            try:
+                conn = self._conn if self._depth else self._same_file()
+                assert conn is not None
+                return conn.execute(sql, args)
+            except sqlite3.Error as exc:
+                raise StoreError.from_sqlite(self.path, exc) from exc
 
     # -- files ---------------------------------------------------------------------------------
     def get_file(self, sha256: str) -> FileRow | None:
@@ -211,6 +239,7 @@ class Store:
         rows = [(session_id, t, bpm, contact, json.dumps(list(rr)) if rr else None) for t, bpm, contact, rr in samples]
         with self.transaction():
             try:
+                assert self._conn is not None
                 self._conn.executemany("INSERT INTO live_samples VALUES (?, ?, ?, ?, ?)", rows)
             except sqlite3.Error as exc:
                 raise StoreError.from_sqlite(self.path, exc) from exc

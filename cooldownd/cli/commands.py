@@ -163,11 +163,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
     from cooldownd.imports.bulk import import_many
     from cooldownd.routinefile import load_library
-    from cooldownd.store import Store
+    from cooldownd.daemon.instance import open_store
 
     settings = cfg.load(args.config)[0]
     library = load_library(settings.routines.file)
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     progress = _Progress()
     t0 = time.monotonic()
     try:

@@ -23,10 +23,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
     from cooldownd.core.wording import ago
     from cooldownd.daemon.ingest import load_deliveries
     from cooldownd.sources.catalog import describe
-    from cooldownd.store import Store
+    from cooldownd.daemon.instance import open_store
 
     settings = cfg.load(args.config)[0]
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         delivered = load_deliveries(store)
     finally:
@@ -59,7 +59,7 @@ def cmd_import_intervals(args: argparse.Namespace) -> int:
     from cooldownd.cli.commands import offer_after_import, summary, tally
     from cooldownd.routinefile import load_library
     from cooldownd.sources import intervals as icu
-    from cooldownd.store import Store
+    from cooldownd.daemon.instance import open_store
 
     settings, path = cfg.load(args.config)
     icu_settings = settings.sources.intervals
@@ -69,7 +69,7 @@ def cmd_import_intervals(args: argparse.Namespace) -> int:
     key = icu.read_key(icu_settings, path if path.exists() else None)
     library = load_library(settings.routines.file)
     since = args.since or dt.date.fromtimestamp(time.time() - settings.notify.max_age)
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         counts, results = tally(asyncio.run(_backfill(icu_settings, key, since, store, settings, library)), args.json)
         print(f"{sum(counts.values())} activities from intervals.icu since {since}: {summary(counts)}",

@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_S = 3.0
+# SIGTERM to exit at most this long, whatever a worker thread is blocked in (a stalled FUSE read, a
+# database another process holds locked): systemd's TimeoutStopSec would SIGKILL us at 10 s.
+EXIT_DEADLINE_S = 4.0
 HEALTHY_S = 300.0  # a supervisor that ran this long starts its backoff afresh
 
 
@@ -65,6 +69,7 @@ class Daemon:
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: LiveSession | None = None
+        self._signalled = False  # signal handlers installed: a real process, the exit backstop applies
 
     def rules(self) -> Rules:
         """The recorder's rules as configured now (a reload changes them; the year turns)."""
@@ -75,6 +80,7 @@ class Daemon:
         """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        self._signalled = shutdown is None
         if shutdown is None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
@@ -96,6 +102,8 @@ class Daemon:
     async def _until(self, shutdown: Awaitable[Any]) -> None:
         await shutdown
         log.info("cooldownd: stopping")
+        if self._signalled:
+            _exit_backstop(EXIT_DEADLINE_S)
         self.sd.stopping()
         await self._drain()
         raise _Shutdown
@@ -217,6 +225,21 @@ class Daemon:
                 await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self.status)
             finally:
                 await notifier.aclose()
+
+
+def _exit_backstop(deadline_s: float) -> None:
+    """End the process ``deadline_s`` from now if it has not ended by itself (a thread that never returns)."""
+
+    def expire() -> None:
+        log.warning("cooldownd: not stopped %.1f s after the signal (a worker is blocked); exiting now", deadline_s)
+        with contextlib.suppress(Exception):
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+        os._exit(0)
+
+    timer = threading.Timer(deadline_s, expire)
+    timer.daemon = True  # a process that ends by itself in time does not wait for it
+    timer.start()
 
 
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -44,8 +44,11 @@ class FolderImporter:
 
     async def _watch(self, w: WatchSettings) -> None:
         async with asyncio.TaskGroup() as tg:
+            from cooldownd.imports.partial import incomplete
+
             tg.create_task(watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
-                                       on_file=self._on_file, ready=self.watching))
+                                       on_file=self._on_file, ready=self.watching, unfinished=incomplete,
+                                       unfinished_wait_s=w.unfinished_wait_s))
             await self.watching.wait()
             existing = await tree.scan_existing(self.folders)
             if existing:

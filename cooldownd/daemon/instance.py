@@ -71,6 +71,11 @@ def running_pid(settings: cfg.Settings) -> int | None:
         os.close(fd)
 
 
+def open_store(settings: cfg.Settings) -> Store:
+    """The store for a one-shot command: a database a running daemon holds is never moved aside."""
+    return Store.open(settings.store_path(), move_aside=running_pid(settings) is None)
+
+
 def signal_daemon(settings: cfg.Settings) -> bool:
     """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
     pid = running_pid(settings)
@@ -92,7 +97,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError, ValueError):
             data.update(json.loads(status_path(settings).read_text()))
             data["uptime_s"] = round(time.time() - data["started"])
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         rows = store.workouts(limit=1)
     finally:

@@ -9,6 +9,7 @@ import asyncio
 import glob
 import logging
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,9 +70,12 @@ def walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
 
 
 def sig(path: Path) -> Sig | None:
+    """(size, mtime) of a regular file (links followed); None when gone or not a regular file."""
     try:
         st = path.stat()
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the importer, a link to /dev/zero never ends
         return None
     return (st.st_size, st.st_mtime_ns)
 

@@ -7,11 +7,10 @@ file systems, when inotify fails, or when ``force_poll``. A file is handed over 
 (size, mtime) stayed unchanged for ``settle_s``, and again only if it changes later.
 Files present when the watcher starts are not handed over unless ``catch_up`` (or use
 ``scan_existing``); folders that appear later are new, so all their files are handed over.
-Which files: ``imports.inputs.is_workout_file``, the rule imports use too (no dot files, ``*.tmp``,
-``*.part``, ``inProgressActivity.fit``); dot directories are not entered.
-``discover`` (a blocking function, run on a thread every poll) adds folders found at run time, e.g. a
-watch's MTP mount (sources/). Settled files are handed over newest first. ``on_file`` returning False
-means "not handled" (e.g. the device went away mid-read): the file is handed over again when seen again.
+Which files: ``imports.inputs.is_workout_file`` (no dot files, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``),
+regular files only (links followed: never a FIFO or a device); dot directories are not entered. Newest first.
+``discover`` (blocking, on a thread, every poll) adds folders found at run time (sources/: a watch's MTP mount);
+``on_file`` returning False (a device unplugged mid-read) means the file is handed over again when seen again.
 """
 
 from __future__ import annotations
@@ -33,17 +32,20 @@ from cooldownd.imports.inputs import is_workout_file
 log = logging.getLogger(__name__)
 
 OnFile = Callable[[Path], Awaitable[bool | None]]
-Discover = Callable[[], Sequence[Path]]
+Check = Callable[[Path], "str | None"]  # why a settled file is not finished yet, or None
+RECHECK_S = 5.0  # an unfinished file that stopped changing is looked at again this often
 
 
 class _Watcher:
     """State of one ``watch`` call: roots, inotify watches, files settling, files known."""
 
     def __init__(self, folders: Sequence[str], poll_s: float, settle_s: float, on_file: OnFile,
-                 force_poll: bool, catch_up: bool, discover: Discover | None = None) -> None:
+                 force_poll: bool, catch_up: bool, unfinished: Check | None = None,
+                 unfinished_wait_s: float = 300.0, discover: Callable[[], Sequence[Path]] | None = None) -> None:
         self.folders = tuple(folders)
-        self.discover = discover
-        self.poll_s, self.settle_s, self.on_file = poll_s, settle_s, on_file
+        self.poll_s, self.settle_s, self.on_file, self.discover = poll_s, settle_s, on_file, discover
+        self.unfinished, self.unfinished_wait_s = unfinished, unfinished_wait_s
+        self.waiting: dict[Path, tuple[Sig, float]] = {}  # unfinished: (signature, unchanged since)
         self.force_poll, self.catch_up = force_poll, catch_up
         self.roots: dict[Path, bool] = {}  # root -> polled
         self.wds: dict[int, Path] = {}
@@ -121,9 +123,8 @@ class _Watcher:
         return max(0.0, min(deadlines) - now) if deadlines else None
 
     async def _refresh_roots(self, *, initial: bool) -> None:
-        current = expand(self.folders)
-        if self.discover is not None:
-            current += [p for p in await asyncio.to_thread(self.discover) if p not in current]
+        found = await asyncio.to_thread(self.discover) if self.discover is not None else []
+        current = list(dict.fromkeys([*expand(self.folders), *found]))
         for root in [r for r in self.roots if r not in current]:
             log.info("%s: folder gone; watching for it to come back", root)
             del self.roots[root]
@@ -163,7 +164,11 @@ class _Watcher:
         """A file was seen: (re)start its settle clock unless it is known or unchanged."""
         sig = sig or tree.sig(path)
         if sig is None:
-            log.debug("%s: vanished before it settled; dropped", path)
+            if os.path.lexists(path) and str(path) not in self.warned:
+                self.warned.add(str(path))
+                log.info("%s: not a regular file (a FIFO, device or dangling link?); ignored", path)
+            else:
+                log.debug("%s: vanished before it settled; dropped", path)
             self.pending.pop(path, None)
             return
         if self.known.get(path) == sig:
@@ -231,11 +236,35 @@ class _Watcher:
             old, _ = self.pending.pop(path)
             if sig is None:
                 log.debug("%s: vanished before it settled; dropped", path)
+                self.waiting.pop(path, None)
             elif sig != old:
                 self.pending[path] = (sig, time.monotonic())
-            else:
+            elif not await self._wait_for_rest(path, sig):
                 self.known[path] = sig
                 await self._hand_over(path)
+
+    async def _wait_for_rest(self, path: Path, sig: Sig) -> bool:
+        """True to keep waiting for a settled file that is not finished (bounded by unfinished_wait_s)."""
+        if self.unfinished is None:
+            return False
+        why = await asyncio.to_thread(self.unfinished, path)
+        now = time.monotonic()
+        first = self.waiting.get(path)
+        if first is None or first[0] != sig:
+            first = (sig, now)
+        if why is None:
+            self.waiting.pop(path, None)
+            return False
+        if now - first[1] >= self.unfinished_wait_s:
+            self.waiting.pop(path, None)
+            log.warning("%s: still unfinished after %g s unchanged (%s); importing what is there", path,
+                        self.unfinished_wait_s, why)
+            return False
+        if path not in self.waiting:
+            log.info("%s: not finished yet (%s); waiting up to %g s for the rest", path, why, self.unfinished_wait_s)
+        self.waiting[path] = first
+        self.pending[path] = (sig, now + min(RECHECK_S, self.unfinished_wait_s) - self.settle_s)
+        return True
 
     async def _hand_over(self, path: Path) -> None:
         log.debug("%s: settled; handing over", path)
@@ -251,12 +280,17 @@ class _Watcher:
 async def watch(folders: Sequence[str], *, on_file: OnFile, poll_s: float = 30.0,
                 settle_s: float = 2.0, force_poll: bool = False, catch_up: bool = False,
                 stop: asyncio.Event | None = None, ready: asyncio.Event | None = None,
-                discover: Discover | None = None) -> None:
+                unfinished: Check | None = None, unfinished_wait_s: float = 300.0,
+                discover: Callable[[], Sequence[Path]] | None = None) -> None:
     """Hand each new settled file in ``folders`` (and ``discover``'s) to ``on_file`` until ``stop`` is set.
 
-    ``ready`` is set once the folders present at start are scanned and watched.
+    ``ready`` is set once the folders present at start are scanned and watched. ``unfinished``
+    (blocking, run on a thread) says why a settled file is not finished yet (a copy in chunks
+    slower than ``settle_s``): it is handed over once finished, or once it stayed unchanged and
+    unfinished for ``unfinished_wait_s``.
     """
-    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up, discover)
+    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up, unfinished, unfinished_wait_s,
+                       discover)
     try:
         async with asyncio.TaskGroup() as tg:
             if stop is not None:

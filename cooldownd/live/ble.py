@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack, aclosing
 from typing import Any
 
+from cooldownd.clock import Timeline
 from cooldownd.core.retry import backoff
 from cooldownd.live.blefaults import BluezWatch, classify
 from cooldownd.live.events import BleEvent, Connected, DisconnectReason, Disconnected, Sample, Unavailable
@@ -56,7 +56,7 @@ class HrLink:
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 60.0,
         adapter: str | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.devices = tuple(devices)
@@ -66,7 +66,7 @@ class HrLink:
         self.connect_timeout_s, self.call_timeout_s = connect_timeout_s, call_timeout_s
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
         self._bluez: Any = {"adapter": adapter} if adapter else {}
-        self._clock, self._rand = clock, rand
+        self._clock, self._rand = clock or Timeline().now, rand
         self.malformed = 0  # packets counted and dropped
         self._state: tuple[Any, ...] = ("starting",)
         self._low_battery: set[str] = set()

@@ -14,6 +14,7 @@ from cooldownd.core.model import Athlete, Contact, HrSample
 from cooldownd.desktop.offers import newest_unoffered
 from cooldownd.imports.importer import import_paths
 from cooldownd.live.events import Connected, Sample
+from cooldownd.clock import Timeline
 from cooldownd.live.session import LiveSession
 from cooldownd.record.recorder import Rules
 from cooldownd.routinefile import load_library
@@ -50,7 +51,7 @@ def live_record(store: Store, rules: Rules, t0: float):
     astore = AsyncStore(store)
     source = ReplaySource(events)
     live = LiveSession(astore, settings.ble, settings.detect, lambda: rules, status, offers, source=source,
-                       clock=source.clock)
+                       timeline=Timeline(wall=source.clock, steady=source.clock))  # the replayed strap's time
 
     async def replay() -> None:
         task = asyncio.create_task(live.run())
