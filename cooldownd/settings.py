@@ -100,9 +100,7 @@ class WatchSettings(_Section):
     auto: bool = True  # find watches and bike computers (MTP/FUSE, USB drives) and app folders (sources/)
 
 
-class IntervalsSettings(_Section):
-    """``[sources.intervals]``: intervals.icu as a source (polled only when a key is set)."""
-
+class IntervalsSettings(_Section):  # [sources.intervals]: polled only when a key (or key file) is set
     api_key: SecretStr = SecretStr("")
     api_key_file: Path | None = None
     athlete_id: str = Field("0", pattern=r"^i?[0-9]+$")
