@@ -119,3 +119,25 @@ class StrapNotFound(CooldownError):
 
 class BleError(CooldownError):
     """A Bluetooth LE operation failed for another reason; the message names the device or step."""
+
+
+class IntervalsFault(enum.Enum):
+    """What went wrong, and so what the poller does next."""
+
+    AUTH = "the API key was refused"
+    BUSY = "busy"
+    NETWORK = "cannot be reached"
+    PROTOCOL = "answered something unexpected"
+
+
+class IntervalsError(CooldownError):
+    """One intervals.icu failure: ``fault`` and, for 429/5xx, the server's ``retry_after`` in seconds."""
+
+    def __init__(self, fault: IntervalsFault, detail: str, retry_after: float | None = None) -> None:
+        fix = {IntervalsFault.AUTH: "check [sources.intervals] api_key (intervals.icu settings, Developer Settings)",
+               IntervalsFault.BUSY: "backing off", IntervalsFault.NETWORK: "will try again",
+               IntervalsFault.PROTOCOL: "check base_url"}[fault]
+        super().__init__(f"intervals.icu: {fault.value} ({detail}); {fix}")
+        self.fault = fault
+        self.detail = detail
+        self.retry_after = retry_after

@@ -70,3 +70,6 @@ class StatusSink(Protocol):
 
     def note_workout(self, summary: Summary) -> None:
         """A workout was recorded: the newest one shows in the status line."""
+
+    def source(self, name: str, **fields: Any) -> None:
+        """Merge ``fields`` into the status of source ``name`` (sources/: state, label, last_delivered...)."""

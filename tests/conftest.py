@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,17 @@ def shared_fit() -> Path:
     if not (SHARED_FIT / "MANIFEST.csv").exists():
         pytest.skip("../shared/fit is not present")
     return SHARED_FIT
+
+
+@pytest.fixture
+def listener():
+    """A bound AF_UNIX datagram socket standing in for systemd's notify socket (a short path: sun_path is
+    limited to 108 bytes); ``(socket, path)``, reads time out after 5 s."""
+    folder = tempfile.mkdtemp(prefix="sdn")
+    path = os.path.join(folder, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(5)
+    yield sock, path
+    sock.close()
+    shutil.rmtree(folder)

@@ -40,8 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
-    imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders")
-    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders (or --from intervals)")
+    imp.add_argument("paths", nargs="*", metavar="PATH")
+    imp.add_argument("--from", dest="source", choices=("intervals",), help="backfill from intervals.icu "
+                     "([sources.intervals]) instead of files")
+    imp.add_argument("--since", type=_since, metavar="DATE", help="with --from: activities since this date "
+                     "(YYYY-MM-DD; default: notify.max_age ago)")
     imp.add_argument("--json", action="store_true", help="one JSON object per line per workout or failed input")
     imp.add_argument("--no-notify", action="store_true", help="record only, never offer a walk-through")
     imp.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
@@ -63,11 +67,19 @@ def _parser() -> argparse.ArgumentParser:
     svc = sub.add_parser("service", help="systemd user service")
     svc.add_argument("action", choices=("install",))
     sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
+    src = sub.add_parser("sources", help="what is watched or polled, and why")
+    src.add_argument("--json", action="store_true", help="one JSON object per line per source")
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
     for name, what in CONTROL_COMMANDS.items():
         sub.add_parser(name, help=f"{what} (acts on the running cooldownd's current card)")
     return p
+
+
+def _since(text: str):  # noqa: ANN202 - argparse type
+    from cooldownd.cli.sources import parse_since
+
+    return parse_since(text)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -77,13 +89,18 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=level, format=fmt, datefmt="%H:%M:%S", stream=sys.stderr, force=True)
     if not verbose:
-        for noisy in ("bleak", "dbus_fast", "desktop_notifier"):
+        for noisy in ("bleak", "dbus_fast", "desktop_notifier", "httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cooldownd`` command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "import" and bool(args.paths) == bool(args.source):
+        parser.error("import: give PATH... or --from intervals, not both or neither")
+    if args.command == "import" and args.since and not args.source:
+        parser.error("import: --since goes with --from intervals")
     _setup_logging(args.verbose, args.quiet)
     try:
         return COMMANDS[args.command](args)
@@ -110,26 +127,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     from cooldownd import settings as cfg
 
     return cfg.load(args.config)[0]
-
-
-def cmd_config(args: argparse.Namespace) -> int:
-    """config path | show | check."""
-    from cooldownd import settings as cfg
-
-    if args.action == "path":
-        path, _ = cfg.config_path(args.config)
-        print(path)
-        return EXIT_OK
-    settings, path = cfg.load(args.config)
-    from cooldownd.routinefile import load_library
-
-    load_library(settings.routines.file)
-    if args.action == "show":
-        print(cfg.to_toml(settings), end="")
-    else:
-        where = path if path.exists() else f"{path} (not present: all defaults)"
-        print(f"configuration OK: {where}")
-    return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -200,15 +197,23 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _import(args: argparse.Namespace) -> int:
+    """``import PATHS`` or ``import --from intervals``."""
+    if getattr(args, "source", None) == "intervals":
+        return _lazy("cooldownd.cli.sources", "cmd_import_intervals")(args)
+    return _lazy("cooldownd.cli.commands", "cmd_import")(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "config": cmd_config,
+    "config": _lazy("cooldownd.cli.config", "cmd_config"),
     "history": cmd_history,
     "service": cmd_service,
     "run": _lazy("cooldownd.daemon.app", "cmd_run"),
     "status": _lazy("cooldownd.daemon.instance", "cmd_status"),
-    "import": _lazy("cooldownd.cli.commands", "cmd_import"),
+    "import": _import,
     "reassess": _lazy("cooldownd.cli.reassess", "cmd_reassess"),
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
+    "sources": _lazy("cooldownd.cli.sources", "cmd_sources"),
 } | {name: _lazy("cooldownd.cli.control", "cmd_control") for name in CONTROL_COMMANDS}

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -195,6 +195,11 @@ def _human(r: Result) -> str:
             f"({s.load_source}), {s.reason or level_word(s.level)}{note}")
 
 
+def print_result(r: Result, as_json: bool) -> None:
+    """One import result: a JSON object (``--json``) or a human line."""
+    print(json.dumps(lines.import_line(r)) if as_json else _human(r), flush=True)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
     from cooldownd.imports.bulk import import_many
@@ -204,8 +209,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = cfg.load(args.config)[0]
     library = load_library(settings.routines.file)
     store = open_store(settings)
-    counts: dict[str, int] = {}
-    results: list[Result] = []
     progress = _Progress()
     t0 = time.monotonic()
     from cooldownd.cli.reassess import say_changes
@@ -215,27 +218,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         changed = reassess_if_changed(store, rules_of(settings, library))
         if changed is not None:
             say_changes(changed, "your [athlete] or [intensity] settings changed since they were assessed")
-        for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
-                             knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
-                             jobs=args.jobs, progress=progress,
-                             on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")):
-            progress.clear()
-            counts[r.status] = counts.get(r.status, 0) + 1
-            results.append(r)
-            print(json.dumps(lines.import_line(r)) if args.json else _human(r), flush=True)
+        counts, results = tally(import_many(
+            args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
+            knobs=settings.intensity_knobs(), library=library, this_year=this_year(), jobs=args.jobs,
+            progress=progress, on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")),
+            args.json, progress.clear)
         progress.clear()
-        elapsed = time.monotonic() - t0
-        total = sum(counts.values())
-        print(f"{total} inputs in {elapsed:.1f} s: " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error")), file=sys.stderr)
+        print(f"{sum(counts.values())} inputs in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
         if not args.no_notify:
-            _offer_after_import(store, settings, library, results)
+            offer_after_import(store, settings, library, results)
     finally:
         store.close()
     return 1 if counts.get("error") else 0
 
 
-def _offer_after_import(store, settings: cfg.Settings, library, results: list[Result]) -> None:
+def tally(rows: Iterable[Result], as_json: bool, before_each: Callable[[], None] | None = None
+          ) -> tuple[dict[str, int], list[Result]]:
+    """Print each import result as it comes; count them by status and keep them for the offer."""
+    counts: dict[str, int] = {}
+    kept: list[Result] = []
+    for r in rows:
+        if before_each is not None:
+            before_each()
+        counts[r.status] = counts.get(r.status, 0) + 1
+        kept.append(r)
+        print_result(r, as_json)
+    return counts, kept
+
+
+def summary(counts: dict[str, int]) -> str:
+    """ "2 imported, 0 duplicate, 1 skipped, 0 error"."""
+    return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error"))
+
+
+def offer_after_import(store, settings: cfg.Settings, library, results: list[Result]) -> None:
     """Offer the newest recent workout: hand it to a running daemon, else on this desktop; else say why not."""
     from cooldownd.daemon.instance import signal_daemon
     from cooldownd.desktop.offers import newest_unoffered, offer_candidates, offer_workout

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import random
@@ -38,6 +39,7 @@ from cooldownd.store import Store
 if TYPE_CHECKING:
     from cooldownd.daemon.folders import FolderImporter
     from cooldownd.live.session import LiveSession
+    from cooldownd.sources.found import FoundFolders
 
 log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_S = 3.0
@@ -127,6 +129,8 @@ class Daemon:
         if self.settings.ble.enabled:
             self._live = self._live_session()
             self._spawn(tg, "live", self._live.run)
+        self._spawn(tg, "found", self._found().run)
+        self._spawn(tg, "intervals", self._intervals())
         if self.sd.watchdog_interval():
             self._spawn(tg, "watchdog", self.sd.watchdog_loop)
         self.offers.put_nowait(None)  # a workout that ended while we were down may still be offered
@@ -149,6 +153,19 @@ class Daemon:
 
         s = self.settings
         return LiveSession(self.store, s.ble, s.detect, self.rules, self.status, self.offers)
+
+    def _found(self) -> FoundFolders:
+        from cooldownd.sources.found import FoundFolders
+
+        return FoundFolders(self.settings.watch, self.store.store.path, self.rules, self.status, self.offers)
+
+    def _intervals(self) -> Callable[[], Coroutine[Any, Any, None]]:
+        from cooldownd.sources.poller import run_intervals
+
+        s = self.settings
+        return functools.partial(run_intervals, s.sources.intervals, max_age=s.notify.max_age,
+                                 config_path=self.config_path, store_path=self.store.store.path, rules=self.rules,
+                                 status=self.status, offers=self.offers)
 
     def _spawn(self, tg: asyncio.TaskGroup, name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._tasks[name] = tg.create_task(_supervise(name, fn), name=name)
@@ -176,6 +193,10 @@ class Daemon:
                 self._restart("live")
             if (old.athlete, old.intensity) != (new.athlete, new.intensity):
                 self._tg.create_task(self.reassess_if_changed())
+            if (old.watch, old.store) != (new.watch, new.store):
+                self._restart("found")
+            if (old.sources, old.notify.max_age, old.store) != (new.sources, new.notify.max_age, new.store):
+                self._restart("intervals")
         self.sd.ready(self.status.line())
 
     async def reassess_if_changed(self) -> None:
@@ -198,6 +219,12 @@ class Daemon:
         assert self._tg is not None
         if name == "folders":
             self._spawn(self._tg, name, self._folders().run)
+        elif name == "found":
+            self.status.forget_source("found")
+            self._spawn(self._tg, name, self._found().run)
+        elif name == "intervals":
+            self.status.forget_source("intervals.icu")
+            self._spawn(self._tg, name, self._intervals())
         elif name == "live" and self.settings.ble.enabled:
             self._live = self._live_session()
             self._spawn(self._tg, name, self._live.run)

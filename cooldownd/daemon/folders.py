@@ -1,8 +1,7 @@
-"""The folder supervisor: settled files from watch.py are imported, then offered.
+"""The folder supervisor: settled files from watch.py are imported (daemon/ingest.py), then offered.
 
-Imports run on a thread of their own with their own database connection: decoding a large (or
-hostile) file takes seconds, and the live journal's batches must not wait behind it. SQLite (WAL)
-serialises the two connections' short write transactions.
+Each file is delivered by the watched folder that holds it: ``cooldownd sources`` and the status say
+when each folder last delivered a new workout.
 """
 
 from __future__ import annotations
@@ -13,27 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cooldownd.daemon import tree, watch
+from cooldownd.daemon.ingest import Ingest
+from cooldownd.imports.inputs import inputs
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
-from cooldownd.record.summary import Result
 from cooldownd.settings import WatchSettings
-from cooldownd.asyncstore import AsyncStore
-from cooldownd.store import Store
 
 log = logging.getLogger(__name__)
-
-
-def _import(store: Store, paths: Sequence[Path], rules: Rules) -> list[Result]:
-    """On the import thread: import ``paths`` (each file in its own error boundary)."""
-    from cooldownd.imports.importer import import_paths
-
-    def said(changes: list) -> None:
-        for c in changes:
-            log.info("re-assessed workout #%d: load %s %s -> %s %s (older workouts imported now came before it)",
-                     c.id, c.before.load, c.before.level.value, c.after.load, c.after.level.value)
-
-    return list(import_paths(paths, store=store, athlete=rules.athlete, knobs=rules.knobs, library=rules.library,
-                             this_year=rules.this_year, on_reassessed=said))
 
 
 class FolderImporter:
@@ -45,7 +30,7 @@ class FolderImporter:
         self.status, self.offers = status, offers
         self.folders = tuple(settings.folders)
         self.watching = asyncio.Event()
-        self.imports: AsyncStore | None = None
+        self.ingest: Ingest | None = None
 
     async def run(self) -> None:
         """Watch until cancelled; once the watches are up, catch up on files that arrived while we were down.
@@ -54,11 +39,8 @@ class FolderImporter:
         both scanned and handed over is simply a duplicate the second time.
         """
         self.status.update(folders=list(self.folders))
-        self.imports = AsyncStore(await asyncio.to_thread(Store.open, self.store_path))
-        try:
+        async with Ingest(self.store_path, self.rules, self.status, self.offers) as self.ingest:
             await self._watch(self.settings)
-        finally:
-            await asyncio.to_thread(self.imports.close)
 
     async def _watch(self, w: WatchSettings) -> None:
         async with asyncio.TaskGroup() as tg:
@@ -77,15 +59,18 @@ class FolderImporter:
         await self._import([path])
 
     async def _import(self, paths: Sequence[Path]) -> None:
-        assert self.imports is not None
-        results = await self.imports.call(_import, paths, self.rules())
-        fresh = [r.summary for r in results if r.status == "imported" and r.summary is not None]
-        for r in results:
-            if r.status == "error":
-                log.warning("%s: %s", r.file, r.error)
-            elif r.status == "imported" and r.summary is not None:
-                log.info("%s: imported %s, %s", r.file, r.summary.sport, r.summary.level.value)
-        for summary in fresh:
-            self.status.note_workout(summary)
-        if fresh:
-            self.offers.put_nowait(None)
+        assert self.ingest is not None
+        roots = await asyncio.to_thread(tree.expand, self.folders)
+        for root, group in by_root(paths, roots).items():
+            for r in await self.ingest(inputs(group), source=None if root is None else str(root)):
+                if r.status == "error":
+                    log.warning("%s: %s", r.file, r.error)
+
+
+def by_root(paths: Sequence[Path], roots: Sequence[Path]) -> dict[Path | None, list[Path]]:
+    """``paths`` grouped by the watched root holding each (the deepest one; None when none does)."""
+    out: dict[Path | None, list[Path]] = {}
+    for path in paths:
+        root = max((r for r in roots if path.is_relative_to(r)), key=lambda r: len(r.parts), default=None)
+        out.setdefault(root, []).append(path)
+    return out

@@ -112,6 +112,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"cooldownd is running (pid {pid}, up {ago(data.get('uptime_s', 0))}): {data.get('line', '')}")
         if data.get("pending_offer"):
             print(f"pending offer for workout {data['pending_offer']['workout']}")
+        from cooldownd.daemon.status import source_words
+
+        for words in source_words(data.get("sources") or {}, time.time()):
+            print(f"source: {words}")
     last = data["last_workout"]
     if last:
         what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")

@@ -7,9 +7,10 @@ file systems, when inotify fails, or when ``force_poll``. A file is handed over 
 (size, mtime) stayed unchanged for ``settle_s``, and again only if it changes later.
 Files present when the watcher starts are not handed over unless ``catch_up`` (or use
 ``scan_existing``); folders that appear later are new, so all their files are handed over.
-Which files: ``imports.inputs.is_workout_file``, the rule imports use too (no dot files, ``*.tmp``,
-``*.part``, ``inProgressActivity.fit``); dot directories are not entered. Only regular files (links
-followed) are handed over: a FIFO or a link to a device is never opened.
+Which files: ``imports.inputs.is_workout_file`` (no dot files, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``),
+regular files only (links followed: never a FIFO or a device); dot directories are not entered. Newest first.
+``discover`` (blocking, on a thread, every poll) adds folders found at run time (sources/: a watch's MTP mount);
+``on_file`` returning False (a device unplugged mid-read) means the file is handed over again when seen again.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cooldownd.imports.inputs import is_workout_file
 
 log = logging.getLogger(__name__)
 
-OnFile = Callable[[Path], Awaitable[None]]
+OnFile = Callable[[Path], Awaitable[bool | None]]
 Check = Callable[[Path], "str | None"]  # why a settled file is not finished yet, or None
 RECHECK_S = 5.0  # an unfinished file that stopped changing is looked at again this often
 
@@ -40,9 +41,9 @@ class _Watcher:
 
     def __init__(self, folders: Sequence[str], poll_s: float, settle_s: float, on_file: OnFile,
                  force_poll: bool, catch_up: bool, unfinished: Check | None = None,
-                 unfinished_wait_s: float = 300.0) -> None:
+                 unfinished_wait_s: float = 300.0, discover: Callable[[], Sequence[Path]] | None = None) -> None:
         self.folders = tuple(folders)
-        self.poll_s, self.settle_s, self.on_file = poll_s, settle_s, on_file
+        self.poll_s, self.settle_s, self.on_file, self.discover = poll_s, settle_s, on_file, discover
         self.unfinished, self.unfinished_wait_s = unfinished, unfinished_wait_s
         self.waiting: dict[Path, tuple[Sig, float]] = {}  # unfinished: (signature, unchanged since)
         self.force_poll, self.catch_up = force_poll, catch_up
@@ -109,8 +110,8 @@ class _Watcher:
             await self._settle_due()
 
     def _ticking(self) -> bool:
-        """Whether a periodic pass is needed: polled roots, globs, or folders not there yet."""
-        if any(self.roots.values()) or any(glob.has_magic(f) for f in self.folders):
+        """Whether a periodic pass is needed: polled roots, globs, discovery, or folders not there yet."""
+        if self.discover or any(self.roots.values()) or any(glob.has_magic(f) for f in self.folders):
             return True
         return any(Path(os.path.expanduser(f)) not in self.roots for f in self.folders)
 
@@ -122,7 +123,8 @@ class _Watcher:
         return max(0.0, min(deadlines) - now) if deadlines else None
 
     async def _refresh_roots(self, *, initial: bool) -> None:
-        current = expand(self.folders)
+        found = await asyncio.to_thread(self.discover) if self.discover is not None else []
+        current = list(dict.fromkeys([*expand(self.folders), *found]))
         for root in [r for r in self.roots if r not in current]:
             log.info("%s: folder gone; watching for it to come back", root)
             del self.roots[root]
@@ -225,7 +227,8 @@ class _Watcher:
 
     async def _settle_due(self) -> None:
         now = time.monotonic()
-        due = sorted(p for p, (_, since) in self.pending.items() if now - since >= self.settle_s)
+        due = [p for p, (_, since) in self.pending.items() if now - since >= self.settle_s]
+        due.sort(key=lambda p: (self.pending[p][0][1], str(p)), reverse=True)  # newest first: it is the one offered
         if not due:
             return
         sigs = await asyncio.to_thread(lambda: [tree.sig(p) for p in due])
@@ -266,7 +269,8 @@ class _Watcher:
     async def _hand_over(self, path: Path) -> None:
         log.debug("%s: settled; handing over", path)
         try:
-            await self.on_file(path)
+            if await self.on_file(path) is False:
+                self.known.pop(path, None)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -276,15 +280,17 @@ class _Watcher:
 async def watch(folders: Sequence[str], *, on_file: OnFile, poll_s: float = 30.0,
                 settle_s: float = 2.0, force_poll: bool = False, catch_up: bool = False,
                 stop: asyncio.Event | None = None, ready: asyncio.Event | None = None,
-                unfinished: Check | None = None, unfinished_wait_s: float = 300.0) -> None:
-    """Hand each new settled file in ``folders`` to ``on_file`` until ``stop`` is set.
+                unfinished: Check | None = None, unfinished_wait_s: float = 300.0,
+                discover: Callable[[], Sequence[Path]] | None = None) -> None:
+    """Hand each new settled file in ``folders`` (and ``discover``'s) to ``on_file`` until ``stop`` is set.
 
     ``ready`` is set once the folders present at start are scanned and watched. ``unfinished``
     (blocking, run on a thread) says why a settled file is not finished yet (a copy in chunks
     slower than ``settle_s``): it is handed over once finished, or once it stayed unchanged and
     unfinished for ``unfinished_wait_s``.
     """
-    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up, unfinished, unfinished_wait_s)
+    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up, unfinished, unfinished_wait_s,
+                       discover)
     try:
         async with asyncio.TaskGroup() as tg:
             if stop is not None:

@@ -20,7 +20,7 @@ from cooldownd.core.model import Athlete
 from cooldownd.errors import FitImportError
 from cooldownd.fit.decode import decode_messages
 from cooldownd.fit.workouts import FitContent, workouts_from_messages
-from cooldownd.imports.inputs import expand, failed_line as _failed, gunzip, inputs
+from cooldownd.imports.inputs import Loader, expand, failed_line as _failed, gunzip, inputs
 from cooldownd.record import lines
 from cooldownd.record.recorder import Candidate, Rules, record, summarise
 from cooldownd.record.summary import Result
@@ -76,9 +76,17 @@ def import_paths(paths: Iterable[str | Path], *, store: Store, athlete: Athlete,
 
     Each workout is judged with its as-of profile (record/asof.py); stored workouts whose history
     changed because older ones arrived are judged again at the end and handed to ``on_reassessed``."""
+    yield from import_inputs(inputs(paths), store=store, athlete=athlete, knobs=knobs, library=library,
+                             this_year=this_year, progress=progress, on_reassessed=on_reassessed)
+
+
+def import_inputs(named: Iterable[tuple[str, Loader]], *, store: Store, athlete: Athlete, knobs: Knobs,
+                  library: Library, this_year: int | None = None, progress: Progress | None = None,
+                  on_reassessed: Reassessed | None = None) -> Iterator[Result]:
+    """``import_paths`` for inputs already named and loadable, e.g. a download (name, loader returning bytes)."""
     job = Job(athlete, knobs, library, None, this_year)  # no store state in prepare: same file, same numbers
     results = []
-    for done, (name, loader) in enumerate(inputs(paths)):
+    for done, (name, loader) in enumerate(named):
         if progress is not None:
             progress(done, name)
         for member, body in expand(name, loader):

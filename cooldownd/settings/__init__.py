@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from cooldownd.errors import ConfigError
 from cooldownd.settings.sections import (  # noqa: F401 - the sections are part of this module's API
     AthleteSettings, BleSettings, DetectSettings, IntensitySettings, NotifySettings, RoutinesSettings, StoreSettings,
-    WatchSettings, parse_duration,
+    Duration, IntervalsSettings, SourcesSettings, WatchSettings, parse_duration,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Settings(BaseModel):
     routines: RoutinesSettings = RoutinesSettings()
     store: StoreSettings = StoreSettings()
     intensity: IntensitySettings = IntensitySettings()
+    sources: SourcesSettings = SourcesSettings()
 
     def athlete_profile(self) -> Athlete:
         """``[athlete]`` as the core's value."""
@@ -112,8 +113,8 @@ def _describe(exc: ValidationError, path: Path) -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc) if loc else "(top level)"
-    env = "COOLDOWND_" + "__".join(p.upper() for p in loc[:2])
-    where = env if loc and env in os.environ else str(path)
+    envs = ["COOLDOWND_" + "__".join(p.upper() for p in loc[:n]) for n in range(len(loc), 1, -1)]
+    where = next((env for env in envs if env in os.environ), str(path))
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling; `cooldownd config show` lists every key)"
@@ -183,27 +184,3 @@ def _with_environment() -> type[Settings]:
 
     return EnvironmentSettings
 
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def to_toml(settings: Settings) -> str:
-    """The effective configuration as TOML; unset values appear commented out."""
-    lines: list[str] = []
-    for section in type(settings).model_fields:
-        lines.append(f"[{section}]")
-        for key, value in getattr(settings, section).model_dump().items():
-            if value is None:
-                lines.append(f"# {key} = (not set)")
-            else:
-                lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
 
@@ -26,6 +26,9 @@ def parse_duration(value: Any) -> float:
     if seconds < 0:
         raise ValueError("must not be negative")
     return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]  # a key taking seconds or "6h", "15min", "90s"
 
 
 class _Section(BaseModel):
@@ -78,24 +81,43 @@ class WatchSettings(_Section):
     settle_s: float = Field(2.0, ge=0)
     unfinished_wait_s: float = Field(300.0, ge=0)
     force_poll: bool = False
+    auto: bool = True  # find watches and bike computers (MTP/FUSE, USB drives) and app folders (sources/)
+
+
+class IntervalsSettings(_Section):  # [sources.intervals]: polled only when a key (or key file) is set
+    api_key: SecretStr = SecretStr("")
+    api_key_file: Path | None = None
+    athlete_id: str = Field("0", pattern=r"^i?[0-9]+$")
+    base_url: str = Field("https://intervals.icu", pattern=r"^https?://[^\s/@]+(:[0-9]+)?(/[^\s@]*)?$")
+    poll: Duration = Field(300.0, ge=1)
+    timeout: Duration = Field(30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one_key(self) -> IntervalsSettings:
+        if self.api_key.get_secret_value() and self.api_key_file is not None:
+            raise ValueError("set api_key or api_key_file, not both")
+        return self
+
+    def configured(self) -> bool:
+        """Whether intervals.icu is to be polled (a key or a key file is given)."""
+        return bool(self.api_key.get_secret_value()) or self.api_key_file is not None
+
+
+class SourcesSettings(_Section):
+    intervals: IntervalsSettings = IntervalsSettings()
 
 
 class NotifySettings(_Section):
     backend: Literal["auto", "desktop", "console"] = "auto"
-    max_age: float = 6 * 3600.0
-    offer_timeout: float = 15 * 60.0
-    snooze: float = 10 * 60.0
+    max_age: Duration = 6 * 3600.0
+    offer_timeout: Duration = 15 * 60.0
+    snooze: Duration = 10 * 60.0
     max_snoozes: int = Field(3, ge=0, le=20)
-    transition: float = 5.0
+    transition: Duration = 5.0
     quiet_hours: str | None = None
     sound: bool = False
     sound_via: Literal["auto", "server", "player"] = "auto"
     voice: bool = False
-
-    @field_validator("max_age", "offer_timeout", "snooze", "transition", mode="before")
-    @classmethod
-    def _duration(cls, v: Any) -> float:
-        return parse_duration(v)
 
     @field_validator("quiet_hours")
     @classmethod

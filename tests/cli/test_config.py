@@ -131,8 +131,15 @@ def test_example_config_is_valid_and_lists_every_key() -> None:
     assert result.returncode == 0, result.stderr
     text = example.read_text()
     for section, model in cfg.Settings.model_fields.items():
-        assert f"[{section}]" in text
-        for key in model.annotation.model_fields:
+        _lists_every_key(text, section, model.annotation)
+
+
+def _lists_every_key(text: str, section: str, model: type) -> None:
+    assert f"[{section}]" in text
+    for key, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, cfg.BaseModel):
+            _lists_every_key(text, f"{section}.{key}", field.annotation)
+        else:
             assert f"{key} =" in text, f"config/cooldownd.toml does not mention {section}.{key}"
 
 

@@ -11,27 +11,13 @@ import pytest
 
 import fitgen
 from conftest import run_cli
-from daemon_harness import DaemonProcess
-
-
-def _config(tmp: Path, extra: str = "") -> str:
-    (tmp / "in").mkdir(exist_ok=True)
-    return (f"[ble]\nenabled = false\n[watch]\nfolders = [\"{tmp / 'in'}\"]\nsettle_s = 0.3\npoll_s = 5\n"
-            f"[notify]\nbackend = \"console\"\ntransition = \"1s\"\n{extra}")
+from daemon_harness import console_config, daemon_factory
 
 
 @pytest.fixture
 def daemon(tmp_path: Path):
-    procs: list[DaemonProcess] = []
-
-    def start(extra: str = "", **kw) -> DaemonProcess:
-        d = DaemonProcess(tmp_path, _config(tmp_path, extra), **kw).start()
-        procs.append(d)
-        return d
-
-    yield start
-    for d in procs:
-        d.kill()
+    with daemon_factory(tmp_path, console_config) as start:
+        yield start
 
 
 def test_ready_status_watchdog_then_clean_stop(daemon) -> None:

@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -23,19 +22,6 @@ from cooldownd.daemon.systemd import SdNotify
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "systemd" / "cooldownd.service"
 EXPOSURE_MAX = 2.0
-
-
-@pytest.fixture
-def listener():
-    """A bound AF_UNIX datagram socket (a short path: sun_path is limited to 108 bytes)."""
-    folder = tempfile.mkdtemp(prefix="sdn")
-    path = os.path.join(folder, "notify")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.settimeout(5)
-    yield sock, path
-    sock.close()
-    shutil.rmtree(folder)
 
 
 def fields(sock: socket.socket) -> dict[str, str]:

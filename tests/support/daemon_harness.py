@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -100,3 +102,27 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait(5)
         self.sock.close()
+
+
+def console_config(tmp: Path, extra: str = "", *, poll_s: float = 5) -> str:
+    """A daemon config for tests: BLE off, ``tmp/in`` watched (quick settle), offers on the console."""
+    (tmp / "in").mkdir(exist_ok=True)
+    return (f"[ble]\nenabled = false\n[watch]\nfolders = [\"{tmp / 'in'}\"]\nsettle_s = 0.3\npoll_s = {poll_s:g}\n"
+            f"[notify]\nbackend = \"console\"\ntransition = \"1s\"\n{extra}")
+
+
+@contextmanager
+def daemon_factory(tmp: Path, make_config: Callable[[Path, str], str]) -> Iterator[Callable[..., DaemonProcess]]:
+    """``start(extra_toml="", **kw)`` starts a DaemonProcess with ``make_config(tmp, extra)``; all killed at exit."""
+    procs: list[DaemonProcess] = []
+
+    def start(extra: str = "", **kw) -> DaemonProcess:
+        d = DaemonProcess(tmp, make_config(tmp, extra), **kw).start()
+        procs.append(d)
+        return d
+
+    try:
+        yield start
+    finally:
+        for d in procs:
+            d.kill()

@@ -19,7 +19,7 @@ class MemoryStatus:
     """A status sink that remembers every update and the recorded workouts."""
 
     def __init__(self) -> None:
-        self.data: dict[str, Any] = {"device": None}
+        self.data: dict[str, Any] = {"device": None, "sources": {}}
         self.updates: list[dict[str, Any]] = []
         self.workouts: list[Summary] = []
 
@@ -32,6 +32,11 @@ class MemoryStatus:
 
     def note_workout(self, summary: Summary) -> None:
         self.workouts.append(summary)
+
+    def source(self, name: str, **fields: Any) -> None:
+        sources = dict(self.data.get("sources") or {})
+        sources[name] = dict(sources.get(name) or {}, **fields)
+        self.update(sources=sources)
 
 
 class ReplaySource:
