@@ -16,22 +16,20 @@ import datetime as dt
 import functools
 import logging
 import os
-import random
 import signal
-import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cooldownd import settings as cfg
-from cooldownd.core.retry import backoff
 from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.daemon.status import Status
+from cooldownd.daemon.supervise import exit_backstop, supervise
 from cooldownd.daemon.systemd import SdNotify
 from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
 from cooldownd.desktop.walk import Stage
-from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.errors import ConfigError
 from cooldownd.record.recorder import Rules
 from cooldownd.asyncstore import AsyncStore
 from cooldownd.store import Store
@@ -46,7 +44,6 @@ GRACEFUL_TIMEOUT_S = 3.0
 # SIGTERM to exit at most this long, whatever a worker thread is blocked in (a stalled FUSE read, a
 # database another process holds locked): systemd's TimeoutStopSec would SIGKILL us at 10 s.
 EXIT_DEADLINE_S = 4.0
-HEALTHY_S = 300.0  # a supervisor that ran this long starts its backoff afresh
 
 
 class _Shutdown(Exception):
@@ -107,7 +104,7 @@ class Daemon:
         await shutdown
         log.info("cooldownd: stopping")
         if self._signalled:
-            _exit_backstop(EXIT_DEADLINE_S)
+            exit_backstop(EXIT_DEADLINE_S)
         self.sd.stopping()
         await self._drain()
         raise _Shutdown
@@ -168,7 +165,7 @@ class Daemon:
                                  status=self.status, offers=self.offers)
 
     def _spawn(self, tg: asyncio.TaskGroup, name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._tasks[name] = tg.create_task(_supervise(name, fn), name=name)
+        self._tasks[name] = tg.create_task(supervise(name, fn), name=name)
 
     # -- reload ---------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -258,43 +255,6 @@ class Daemon:
 
         async with serving(self.stage, take_over=False):
             await asyncio.Event().wait()
-
-
-def _exit_backstop(deadline_s: float) -> None:
-    """End the process ``deadline_s`` from now if it has not ended by itself (a thread that never returns)."""
-
-    def expire() -> None:
-        log.warning("cooldownd: not stopped %.1f s after the signal (a worker is blocked); exiting now", deadline_s)
-        with contextlib.suppress(Exception):
-            for handler in logging.getLogger().handlers:
-                handler.flush()
-        os._exit(0)
-
-    timer = threading.Timer(deadline_s, expire)
-    timer.daemon = True  # a process that ends by itself in time does not wait for it
-    timer.start()
-
-
-async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``fn`` until it returns: log a failure, back off (``core.retry.backoff``), restart."""
-    failures = 0
-    while True:
-        t0 = time.monotonic()
-        try:
-            await fn()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if time.monotonic() - t0 > HEALTHY_S:
-                failures = 0
-            delay = backoff(failures, random.random())
-            failures += 1
-            if isinstance(exc, CooldownError):
-                log.error("%s: %s; retrying in %.0f s", name, exc, delay)
-            else:
-                log.exception("%s: failed; restarting in %.0f s", name, delay)
-        await asyncio.sleep(delay)
 
 
 # -- commands -------------------------------------------------------------------------------------
