@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cooldownd.record.summary import Summary
-    from cooldownd.store import FileRow, WorkoutRow
+    from cooldownd.record.summary import Summary, WorkoutRow
+    from cooldownd.store import FileRow
 
 JournalRow = tuple[float, int, str | None, Sequence[float]]
 

@@ -1,16 +1,13 @@
 """Configuration: one TOML file plus ``COOLDOWND_`` environment overrides, built once, frozen.
 
-Priority: values passed in code > environment (``COOLDOWND_SECTION__KEY``) > the TOML file > defaults.
-pydantic-settings reads the environment; importing it costs more than the rest of a CLI command's start
-(it pulls in asyncio, ssl, argparse...), so it is imported only when a ``COOLDOWND_`` key is set.
+Priority: values passed in code > environment (``COOLDOWND_SECTION__KEY``, read by pydantic-settings in
+envsettings.py only when such a variable is set) > the TOML file > defaults.
 The file is ``--config PATH``, else ``$COOLDOWND_CONFIG``, else ``$XDG_CONFIG_HOME/cooldownd/config.toml``
 (a missing default file means all defaults). Every problem becomes one :class:`ConfigError` line.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import os
 import re
 import tomllib
@@ -93,6 +90,7 @@ class WatchSettings(_Section):
     )
     poll_s: float = Field(30.0, gt=0)
     settle_s: float = Field(2.0, ge=0)
+    unfinished_wait_s: float = Field(300.0, ge=0)
     force_poll: bool = False
 
 
@@ -144,9 +142,6 @@ class IntensitySettings(_Section):
         if not self.light_below < self.moderate_below < self.hard_below:
             raise ValueError("light_below < moderate_below < hard_below must hold")
         return self
-
-
-_toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("_toml_data", default={})
 
 
 class Settings(BaseModel):
@@ -246,60 +241,18 @@ def _describe(exc: ValidationError, path: Path) -> str:
 
 def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tuple[Settings, Path]:
     """Read and validate the configuration; raise ConfigError with one line on any problem."""
+    from cooldownd import envsettings
+
     path, required = config_path(explicit)
     data = _read_toml(path, required)
-    token = _toml_data.set(data)
     try:
-        if _environment_sets_keys():
-            settings: Settings = _with_environment()(**overrides)
-        else:  # what pydantic-settings does with an empty environment: init values over the TOML
-            settings = Settings.model_validate(_deep_update(data, overrides))
+        if envsettings.any_set():
+            settings: Settings = envsettings.read(Settings, data, overrides)
+        else:
+            settings = Settings.model_validate(envsettings.merged(data, overrides))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from exc
-    finally:
-        _toml_data.reset(token)
     return settings, path
-
-
-def _environment_sets_keys() -> bool:
-    """Any ``COOLDOWND_`` variable pydantic-settings could read (it matches names case-insensitively)."""
-    return any(k.lower().startswith("cooldownd_") and k.lower() != "cooldownd_config" for k in os.environ)
-
-
-def _deep_update(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in update.items():
-        out[key] = _deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
-            else value
-    return out
-
-
-@functools.cache
-def _with_environment() -> type[Settings]:
-    """Settings read through pydantic-settings: init values > environment > the TOML file."""
-    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-
-    class TomlSource(PydanticBaseSettingsSource):
-        """The already-parsed TOML file (parsed by :func:`load` so syntax errors name the file)."""
-
-        def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-            return _toml_data.get().get(field_name), field_name, False
-
-        def __call__(self) -> dict[str, Any]:
-            return dict(_toml_data.get())
-
-    class EnvironmentSettings(BaseSettings, Settings):
-        model_config = SettingsConfigDict(
-            env_prefix="COOLDOWND_", env_nested_delimiter="__", extra="forbid", frozen=True,
-            nested_model_default_partial_update=True,
-        )
-
-        @classmethod
-        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                       file_secret_settings):  # noqa: D102
-            return (init_settings, env_settings, TomlSource(settings_cls))
-
-    return EnvironmentSettings
 
 
 def _toml_value(value: Any) -> str:

@@ -1,8 +1,9 @@
 """SQLite state: imported files, workouts, walk-through outcomes, the live-session journal.
 
-One file under ``$XDG_STATE_HOME/cooldownd/`` (folder 0700, files 0600), WAL mode, schema versioned
-with ``PRAGMA user_version``. The class is synchronous; the daemon uses it from one worker thread
-(:class:`AsyncStore`) so the event loop never waits on the disk.
+The queries; the file itself (where, schema, migrations, a corrupt one moved aside) is
+``database.py``. The class is synchronous; the daemon uses it from one worker thread
+(:class:`AsyncStore`) so the event loop never waits on the disk. A workout row is never deleted:
+a richer copy of the same session marks it ``superseded_by`` (``record/recorder.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,43 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
+from cooldownd import database
+from cooldownd.errors import StoreError
 from cooldownd.record import lines
-from cooldownd.record.summary import Summary
+from cooldownd.record.summary import Summary, WorkoutRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SCHEMA_VERSION = 3
-_SCHEMA = """
-CREATE TABLE files (
-    sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, fit_serial INTEGER, fit_time_created TEXT,
-    status TEXT NOT NULL, error TEXT, imported_at REAL NOT NULL);
-CREATE INDEX files_fit_id ON files(fit_serial, fit_time_created);
-CREATE TABLE workouts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sport TEXT, start REAL NOT NULL, end REAL NOT NULL,
-    max_hr INTEGER, richness REAL NOT NULL DEFAULT 0, file_sha256 TEXT, summary TEXT NOT NULL,
-    created_at REAL NOT NULL);
-CREATE INDEX workouts_time ON workouts(start, end);
-CREATE TABLE walkthroughs (
-    workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE,
-    offered_at REAL, outcome TEXT, updated_at REAL NOT NULL);
-CREATE TABLE live_sessions (
-    id INTEGER PRIMARY KEY, device TEXT, started_at REAL NOT NULL, closed_at REAL);
-CREATE TABLE live_samples (
-    session_id INTEGER NOT NULL REFERENCES live_sessions(id) ON DELETE CASCADE,
-    t REAL NOT NULL, bpm INTEGER NOT NULL, contact TEXT, rr TEXT);
-CREATE INDEX live_samples_session ON live_samples(session_id, t);
-CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-# MIGRATIONS[n] takes a database from version n - 1 to n (a new database runs them all too).
-MIGRATIONS = {
-    # An import never deletes a workout: a richer copy of the same session marks the poorer one.
-    2: "ALTER TABLE workouts ADD COLUMN superseded_by INTEGER REFERENCES workouts(id);",
-    # history and status read the newest workouts: an index walk instead of a scan and a sort of them all
-    3: "CREATE INDEX workouts_end ON workouts(end, id);",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class FileRow:
@@ -69,82 +39,47 @@ class FileRow:
     error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class WorkoutRow:
-    """One stored workout: its summary, the walk-through outcome, and the richer copy that superseded it."""
-
-    id: int
-    source: str
-    start: float
-    end: float
-    richness: float
-    file_sha256: str | None
-    summary: Summary
-    offered_at: float | None
-    outcome: dict[str, Any] | None  # the stored walk-through outcome, printed as is by ``history --json``
-    superseded_by: int | None = None
-
-
-def _secure_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
 class Store:
     """The state database. Open with :meth:`open`; every write is one transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
+    def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout_s: float = 10.0) -> None:
+        self._conn: sqlite3.Connection | None = conn
         self.path = path
+        self._busy_timeout_s = busy_timeout_s
         self._depth = 0
+        self._ident = database.identity(path)
+        self._lock = database.join(path, self)  # shared with every Store of this file in the process
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout_s: float = 10.0) -> Store:
-        """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix."""
+    def open(cls, path: Path, *, busy_timeout_s: float = 10.0, move_aside: bool = True) -> Store:
+        """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix.
+        ``move_aside=False`` (a command while a daemon holds the file) refuses a corrupt one instead."""
         path = Path(path)
-        try:
-            _secure_dir(path.parent)
-            with _umask(0o077):
-                conn = cls._connect(path, busy_timeout_s)
-        except sqlite3.DatabaseError as exc:
-            kind = sqlite_kind(exc)
-            if kind is StoreErrorKind.CANNOT_OPEN and _read_only_fs(path.parent):
-                kind = StoreErrorKind.READ_ONLY  # SQLite says only "unable to open": the mount says why
-            if kind is not StoreErrorKind.CORRUPT:
-                raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            log.error("%s: database is corrupt (%s); moved aside to %s and starting afresh", path, exc, aside)
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
-            with _umask(0o077):
-                conn = cls._connect(path, busy_timeout_s)
-        except OSError as exc:
-            raise StoreError.from_os(path.parent, exc, "cannot create the state folder") from exc
-        return cls(conn, path)
-
-    @staticmethod
-    def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
-        try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            _migrate(conn, path)
-            # quick_check reports damage as rows, not exceptions: a valid header over broken pages
-            # would open fine and fail on every later query.
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise _Damaged(f"database disk image is malformed ({check.splitlines()[0]})")
-        except BaseException:
-            conn.close()
-            raise
-        for suffix in ("", "-wal", "-shm"):
-            _private(Path(f"{path}{suffix}"))
-        return conn
+        return cls(database.open_database(path, busy_timeout_s, move_aside=move_aside), path, busy_timeout_s)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
-        self._conn.close()
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _same_file(self) -> sqlite3.Connection:
+        """The connection, reopened first (with every peer's) if the file at ``path`` is no longer the
+        one opened: deleted or replaced under us, writing on would go to an unlinked file."""
+        now = database.identity(self.path)
+        if self._conn is not None and now == self._ident:
+            return self._conn
+        if self._conn is not None:  # the first in this process to notice
+            peers = database.members(self.path)
+            database.replaced(self.path, now, lambda: [peer._drop() for peer in peers])
+        self._conn = database.open_database(self.path, self._busy_timeout_s)
+        self._ident = database.identity(self.path)
+        return self._conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -156,25 +91,29 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._exec("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
+        with self._lock:  # a peer never closes this connection in the middle of the transaction
+            self._exec("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                # SQLite may have rolled back already (a full disk does): never hide the first error.
+                if self._conn is not None and self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                raise
             self._depth = 0
-            # SQLite may have rolled back already (a full disk does): never hide the first error.
-            if self._conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self._exec("COMMIT")
+            self._exec("COMMIT")
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self._conn.execute(sql, args)
-        except sqlite3.Error as exc:
-            raise StoreError.from_sqlite(self.path, exc) from exc
+        with self._lock:
+            try:
+                conn = self._conn if self._depth else self._same_file()
+                assert conn is not None
+                return conn.execute(sql, args)
+            except sqlite3.Error as exc:
+                raise StoreError.from_sqlite(self.path, exc) from exc
 
     # -- files ---------------------------------------------------------------------------------
     def get_file(self, sha256: str) -> FileRow | None:
@@ -299,6 +238,7 @@ class Store:
         rows = [(session_id, t, bpm, contact, json.dumps(list(rr)) if rr else None) for t, bpm, contact, rr in samples]
         with self.transaction():
             try:
+                assert self._conn is not None
                 self._conn.executemany("INSERT INTO live_samples VALUES (?, ?, ?, ?, ?)", rows)
             except sqlite3.Error as exc:
                 raise StoreError.from_sqlite(self.path, exc) from exc
@@ -318,54 +258,6 @@ class Store:
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
-
-
-def _private(path: Path) -> None:
-    """Take group and other access away (never add any: a read-only file stays read-only)."""
-    try:
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            os.chmod(path, mode & 0o700)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.warning("%s: cannot make it private (%s)", path, exc.strerror)
-
-
-def _read_only_fs(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
-class _Damaged(sqlite3.DatabaseError):
-    """quick_check found damage: corrupt, though SQLite raised nothing."""
-
-    sqlite_errorname = "SQLITE_CORRUPT"
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the schema to ``SCHEMA_VERSION`` in one transaction (a new database: all of it)."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd",
-                         StoreErrorKind.NEWER)
-    if version == SCHEMA_VERSION:
-        return
-    steps = ([_SCHEMA] if version == 0 else []) + [MIGRATIONS[n] for n in range(max(version, 1) + 1, SCHEMA_VERSION + 1)]
-    conn.executescript("BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-    if version:
-        log.info("%s: database schema upgraded from version %d to %d", path, version, SCHEMA_VERSION)
-
-
-@contextlib.contextmanager
-def _umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 class AsyncStore:

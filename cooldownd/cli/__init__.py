@@ -129,11 +129,11 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Recent workouts with their walk-through outcome (``--all``: superseded copies too, marked)."""
+    from cooldownd.daemon.instance import open_store
     from cooldownd.record.lines import history_line
-    from cooldownd.store import Store
 
     settings = _settings(args)
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         rows = store.workouts(limit=max(args.limit, 0), superseded=args.all)
     finally:

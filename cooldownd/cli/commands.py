@@ -38,17 +38,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: cfg.Settings, fast: bool) -> int:
-    from cooldownd.core.intensity import assess
-    from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
+    from cooldownd.record.recorder import Rules, summarise
     from cooldownd.desktop.notify import choose_notifier
     from cooldownd.desktop.offers import AutoStart, coach_knobs, present
     from cooldownd.routinefile import load_library
 
     library = load_library(settings.routines.file)
     workout = synthetic_ride(end=time.time())
-    a = assess(workout, DEMO_ATHLETE, settings.intensity_knobs(), this_year=this_year())
+    # the recorder's own assess -> routine -> headline, as for a stored workout (the demo stores nothing)
+    a = summarise(workout, Rules(DEMO_ATHLETE, settings.intensity_knobs(), library, this_year()), None).summary
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     knobs = coach_knobs(settings.notify)
     if fast:
@@ -60,7 +60,7 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
     print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
     try:
-        outcome = await present(routine, headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load),
+        outcome = await present(routine, a.headline,
                                 AutoStart(notifier, 1.0 if fast else 15.0), knobs,
                                 level=a.level, load=a.load, hrr60=workout.hrr60)
     finally:
@@ -107,7 +107,7 @@ async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
 # -- scan ---------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
     """List heart-rate devices nearby."""
-    from cooldownd.live.ble import scan
+    from cooldownd.live.scan import scan
 
     settings = cfg.load(args.config)[0]
     import asyncio
@@ -162,11 +162,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
     from cooldownd.imports.bulk import import_many
     from cooldownd.routinefile import load_library
-    from cooldownd.store import Store
+    from cooldownd.daemon.instance import open_store
 
     settings = cfg.load(args.config)[0]
     library = load_library(settings.routines.file)
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     counts: dict[str, int] = {}
     results: list[Result] = []
     progress = _Progress()

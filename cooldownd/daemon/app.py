@@ -17,10 +17,11 @@ import logging
 import os
 import random
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cooldownd import settings as cfg
 from cooldownd.core.retry import backoff
@@ -32,8 +33,15 @@ from cooldownd.errors import ConfigError, CooldownError
 from cooldownd.record.recorder import Rules
 from cooldownd.store import AsyncStore, Store
 
+if TYPE_CHECKING:
+    from cooldownd.daemon.folders import FolderImporter
+    from cooldownd.live.session import LiveSession
+
 log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_S = 3.0
+# SIGTERM to exit at most this long, whatever a worker thread is blocked in (a stalled FUSE read, a
+# database another process holds locked): systemd's TimeoutStopSec would SIGKILL us at 10 s.
+EXIT_DEADLINE_S = 4.0
 HEALTHY_S = 300.0  # a supervisor that ran this long starts its backoff afresh
 
 
@@ -58,7 +66,8 @@ class Daemon:
         self.status = Status(self.sd, status_path(settings), ble_enabled=settings.ble.enabled)
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._live: Any = None
+        self._live: LiveSession | None = None
+        self._signalled = False  # signal handlers installed: a real process, the exit backstop applies
 
     def rules(self) -> Rules:
         """The recorder's rules as configured now (a reload changes them; the year turns)."""
@@ -69,6 +78,7 @@ class Daemon:
         """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        self._signalled = shutdown is None
         if shutdown is None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
@@ -90,6 +100,8 @@ class Daemon:
     async def _until(self, shutdown: Awaitable[Any]) -> None:
         await shutdown
         log.info("cooldownd: stopping")
+        if self._signalled:
+            _exit_backstop(EXIT_DEADLINE_S)
         self.sd.stopping()
         await self._drain()
         raise _Shutdown
@@ -122,12 +134,12 @@ class Daemon:
         self.status.update()
         log.info("cooldownd: ready (%s)", self.status.line())
 
-    def _folders(self) -> Any:
+    def _folders(self) -> FolderImporter:
         from cooldownd.daemon.folders import FolderImporter
 
         return FolderImporter(self.settings.watch, self.store.store.path, self.rules, self.status, self.offers)
 
-    def _live_session(self) -> Any:
+    def _live_session(self) -> LiveSession:
         from cooldownd.live.session import LiveSession
 
         s = self.settings
@@ -186,6 +198,21 @@ class Daemon:
                 await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self.status)
             finally:
                 await notifier.aclose()
+
+
+def _exit_backstop(deadline_s: float) -> None:
+    """End the process ``deadline_s`` from now if it has not ended by itself (a thread that never returns)."""
+
+    def expire() -> None:
+        log.warning("cooldownd: not stopped %.1f s after the signal (a worker is blocked); exiting now", deadline_s)
+        with contextlib.suppress(Exception):
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+        os._exit(0)
+
+    timer = threading.Timer(deadline_s, expire)
+    timer.daemon = True  # a process that ends by itself in time does not wait for it
+    timer.start()
 
 
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:

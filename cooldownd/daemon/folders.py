@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from cooldownd.daemon import watch
+from cooldownd.daemon import tree, watch
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
 from cooldownd.record.summary import Result
@@ -56,10 +56,13 @@ class FolderImporter:
 
     async def _watch(self, w: WatchSettings) -> None:
         async with asyncio.TaskGroup() as tg:
+            from cooldownd.imports.partial import incomplete
+
             tg.create_task(watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
-                                       on_file=self._on_file, ready=self.watching))
+                                       on_file=self._on_file, ready=self.watching, unfinished=incomplete,
+                                       unfinished_wait_s=w.unfinished_wait_s))
             await self.watching.wait()
-            existing = await watch.scan_existing(self.folders)
+            existing = await tree.scan_existing(self.folders)
             if existing:
                 log.info("catching up on %d files in the watched folders", len(existing))
                 await self._import(existing)  # old ones are never offered: notify.max_age decides

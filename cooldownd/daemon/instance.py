@@ -36,8 +36,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}; check the state folder's "
-                         "permissions or set [store] path") from exc
+        raise StoreError.from_os(path, exc, "cannot create the lock file") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -50,7 +49,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     except OSError as exc:
         os.close(fd)
-        raise StoreError(f"{path}: cannot write the lock file: {exc.strerror}; free some disk space") from exc
+        raise StoreError.from_os(path, exc, "cannot write the lock file") from exc
     return fd
 
 
@@ -70,6 +69,11 @@ def running_pid(settings: cfg.Settings) -> int | None:
         return None
     finally:
         os.close(fd)
+
+
+def open_store(settings: cfg.Settings) -> Store:
+    """The store for a one-shot command: a database a running daemon holds is never moved aside."""
+    return Store.open(settings.store_path(), move_aside=running_pid(settings) is None)
 
 
 def signal_daemon(settings: cfg.Settings) -> bool:
@@ -93,7 +97,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError, ValueError):
             data.update(json.loads(status_path(settings).read_text()))
             data["uptime_s"] = round(time.time() - data["started"])
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     try:
         rows = store.workouts(limit=1)
     finally:

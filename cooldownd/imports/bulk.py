@@ -50,9 +50,11 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None
                 progress: importer.Progress | None = None) -> Iterator[Result]:
     """Import every input, yielding one result per workout or failed input, in input order."""
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
+    paths = list(paths)
     todo = list(inputs(paths))
     if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
-        yield from importer.import_paths([n for n, _ in todo], store=store, athlete=athlete, knobs=knobs,
+        # the paths, not the names: a name is for showing (a non-UTF-8 one has U+FFFD in it)
+        yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs,
                                          library=library, this_year=this_year, progress=progress)
         return
     job = importer.Job(athlete, knobs, library, store.history_max_hr(), this_year)

@@ -6,9 +6,11 @@ inputs (a file over 256 MB, an archive expanding past 1 GB or 100x its size, uns
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -33,12 +35,21 @@ Loader = Callable[[], bytes]
 
 
 def inputs(paths: Iterable[str | Path]) -> Iterator[tuple[str, Loader]]:
-    """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted)."""
+    """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted).
+
+    The name is for people, JSON and the store (:func:`shown`); the loader opens the real path.
+    """
     for path in map(Path, paths):
         if path.is_dir():
             yield from _folder(path)
         else:
-            yield str(path), _file_loader(path)
+            yield shown(path), _file_loader(path)
+
+
+def shown(path: str | Path) -> str:
+    """A path as text that prints, encodes as UTF-8 and stores: bytes that are not UTF-8 (a Latin-1
+    ``Fahrt_M\xfcnchen.fit``) become U+FFFD, the replacement character. Open files by the real path."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 def _folder(top: Path) -> list[tuple[str, Loader]]:
@@ -48,7 +59,7 @@ def _folder(top: Path) -> list[tuple[str, Loader]]:
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename or top)
-        found.append((where, _failing(str(where), f"cannot read folder ({exc.strerror or exc})")))
+        found.append((where, _failing(shown(where), f"cannot read folder ({exc.strerror or exc})")))
 
     for root, dirs, files in os.walk(top, onerror=unreadable, followlinks=True):
         try:
@@ -62,7 +73,7 @@ def _folder(top: Path) -> list[tuple[str, Loader]]:
             continue
         seen.add((st.st_dev, st.st_ino))
         found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if is_workout_file(p.name) and p.is_file())
-    return [(str(p), load) for p, load in sorted(found, key=lambda x: x[0])]
+    return [(shown(p), load) for p, load in sorted(found, key=lambda x: x[0])]
 
 
 def _failing(name: str, reason: str) -> Loader:
@@ -107,17 +118,48 @@ def is_workout_file(name: str | os.PathLike[str]) -> bool:
 def _file_loader(p: Path) -> Loader:
     def load() -> bytes:
         try:
-            size = p.stat().st_size
-            if size > MAX_FILE:
-                raise FitImportError(str(p), f"file is {size // 2**20} MB, over the 256 MB limit; not a workout file")
-            return p.read_bytes()
+            return read_regular(p)
         except FileNotFoundError as exc:
-            raise FitImportError(str(p), "no such file") from exc
+            raise FitImportError(shown(p), "no such file") from exc
         except IsADirectoryError as exc:
-            raise FitImportError(str(p), "is a directory") from exc
+            raise FitImportError(shown(p), "is a directory") from exc
         except OSError as exc:
-            raise FitImportError(str(p), f"cannot read ({exc.strerror or exc})") from exc
+            raise FitImportError(shown(p), f"cannot read ({exc.strerror or exc})") from exc
     return load
+
+
+def read_regular(p: Path, limit: int = MAX_FILE) -> bytes:
+    """The bytes of a regular file (symlinks followed), at most ``limit``; FitImportError for anything else.
+
+    Opened non-blocking and checked with fstat before any read: a FIFO named x.fit would block an
+    open or read for good, a link to /dev/zero never ends. Reads stop at ``limit`` + 1 bytes
+    whatever the file claims (it may grow while being read).
+    """
+    fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(p))
+        if not stat.S_ISREG(st.st_mode):
+            raise FitImportError(shown(p), f"not a regular file ({_KINDS.get(stat.S_IFMT(st.st_mode), 'special')}); "
+                                 "skipped")
+        if st.st_size > limit:
+            raise FitImportError(shown(p), f"file is {st.st_size // 2**20} MB, over the {limit // 2**20} MB limit; "
+                                 "not a workout file")
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FitImportError(shown(p), f"file grew past the {limit // 2**20} MB limit while being read; "
+                                 "not a workout file")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket"}
 
 
 def gunzip(name: str, data: bytes) -> bytes:

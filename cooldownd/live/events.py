@@ -33,7 +33,8 @@ class DisconnectReason(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One decoded heart-rate packet; ``t`` is when it arrived (POSIX seconds)."""
+    """One decoded heart-rate packet; ``t`` is when it arrived (POSIX seconds on a :class:`~cooldownd.clock.Timeline`:
+    steady, so two samples' difference is real time even across a wall-clock step)."""
 
     sample: HrSample
     t: float

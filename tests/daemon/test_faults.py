@@ -133,12 +133,17 @@ def test_bombs_and_unsafe_members_each_one_line_batch_goes_on(tmp_path: Path) ->
         "../../x.fit": run, "../../../../../../tmp/y.fit": run, str(outside): run, "..\\..\\w.fit": run,
         "C:/z.fit": run, "ok/ride.fit": ride}))
     (inbox / "e-good.fit").write_bytes(fitgen.ride(minutes=6, start=1_600_000_000, serial=99))
-    watched = [tmp_path.parent, Path(tempfile.gettempdir())]
+    # The child's own temp folder: anything it (or a member name) wrote there is seen, and other
+    # processes writing to the system's /tmp meanwhile cannot fail the test.
+    child_tmp = tmp_path / "child-tmp"
+    child_tmp.mkdir()
+    watched = [tmp_path.parent, child_tmp]
     before = {str(p) for r in watched for p in r.iterdir()} | tree(tmp_path)
 
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "cooldownd", "import", "--json", "--no-notify", str(inbox)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(child_tmp)))
     out, err = proc.communicate(timeout=60)
     elapsed = time.monotonic() - t0
     result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
@@ -655,6 +660,7 @@ def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp
     """A journal batch that cannot be written stays in memory and lands once there is space again."""
     import asyncio
 
+    from cooldownd.clock import Timeline
     from cooldownd.live.session import LiveSession
     from cooldownd.record.recorder import Rules
     from cooldownd.store import AsyncStore
@@ -666,8 +672,9 @@ def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp
         filler = fill(mnt, 0)
         settings = load(None)[0]
         rules = Rules(settings.athlete_profile(), settings.intensity_knobs(), load_library())
+        frozen = Timeline(wall=lambda: 2000.0, steady=lambda: 2000.0)  # time stands still
         live = LiveSession(store, settings.ble, settings.detect, lambda: rules, MemoryStatus(), asyncio.Queue(),
-                           clock=lambda: 2000.0)
+                           timeline=frozen)
         live.session = session
         rows = [(1000.0 + i, 140, "detected", (430.0,) * 200) for i in range(400)]  # too big for what is left
         live.buffer = list(rows)

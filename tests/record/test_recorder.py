@@ -14,6 +14,7 @@ from cooldownd.core.model import Athlete, Contact, HrSample
 from cooldownd.desktop.offers import newest_unoffered
 from cooldownd.imports.importer import import_paths
 from cooldownd.live.events import Connected, Sample
+from cooldownd.clock import Timeline
 from cooldownd.live.session import LiveSession
 from cooldownd.record.recorder import Rules
 from cooldownd.routinefile import load_library
@@ -23,13 +24,6 @@ from memory_parts import MemoryStatus, ReplaySource
 
 ATHLETE = Athlete(max_hr=190, resting_hr=55)
 MINUTES = 30
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.open(tmp_path / "state" / "cooldownd.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,7 @@ def live_record(store: Store, rules: Rules, t0: float):
     astore = AsyncStore(store)
     source = ReplaySource(events)
     live = LiveSession(astore, settings.ble, settings.detect, lambda: rules, status, offers, source=source,
-                       clock=source.clock)
+                       timeline=Timeline(wall=source.clock, steady=source.clock))  # the replayed strap's time
 
     async def replay() -> None:
         task = asyncio.create_task(live.run())
