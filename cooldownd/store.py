@@ -184,10 +184,13 @@ class Store:
         return self._workouts(where + "ORDER BY w.end DESC, w.id DESC LIMIT ?", (limit,))
 
     def history_max_hr(self, before: float | None = None) -> int | None:
-        """The highest heart rate in any stored workout (that started before ``before``, if given)."""
+        """The highest heart rate in any stored workout (that started before ``before``, if given).
+
+        Superseded copies do not count: which copy of a session got stored first depends on import order."""
         if before is None:
-            return self._exec("SELECT MAX(max_hr) FROM workouts").fetchone()[0]
-        return self._exec("SELECT MAX(max_hr) FROM workouts WHERE start < ?", (before,)).fetchone()[0]
+            return self._exec("SELECT MAX(max_hr) FROM workouts WHERE superseded_by IS NULL").fetchone()[0]
+        return self._exec("SELECT MAX(max_hr) FROM workouts WHERE superseded_by IS NULL AND start < ?",
+                          (before,)).fetchone()[0]
 
     def _workouts(self, where: str, args: Sequence[Any]) -> list[WorkoutRow]:
         sql = ("SELECT w.id, w.source, w.start, w.end, w.richness, w.file_sha256, w.summary, t.offered_at, "

@@ -155,7 +155,7 @@ def _human(r: Result) -> str:
     s = r.summary
     note = f"  ({s.note})" if s.note else ""
     return (f"imported  {r.file}: {s.sport} {format_duration(s.duration_s or 0)}, load {s.load} "
-            f"({s.load_source}), {level_word(s.level)}{note}")
+            f"({s.load_source}), {s.reason or level_word(s.level)}{note}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -171,10 +171,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     results: list[Result] = []
     progress = _Progress()
     t0 = time.monotonic()
+    from cooldownd.cli.reassess import say_changes
+    from cooldownd.record.asof import reassess_if_changed, rules_of
+
     try:
+        changed = reassess_if_changed(store, rules_of(settings, library))
+        if changed is not None:
+            say_changes(changed, "your [athlete] or [intensity] settings changed since they were assessed")
         for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
                              knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
-                             jobs=args.jobs, progress=progress):
+                             jobs=args.jobs, progress=progress,
+                             on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")):
             progress.clear()
             counts[r.status] = counts.get(r.status, 0) + 1
             results.append(r)

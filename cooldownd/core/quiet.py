@@ -1,6 +1,6 @@
 """The quiet-hours syntax: ``"22:00-07:00"``, local minutes since midnight, one parser for all.
 
-``settings.py`` validates ``notify.quiet_hours`` with it and ``core/coach.py`` builds its window
+``settings/sections.py`` validates ``notify.quiet_hours`` with it and ``core/coach.py`` builds its window
 from it, so what the configuration accepts is what the walk-through understands. ``24:00`` is the
 end of the day (``"00:00-24:00"`` is all day); a window may wrap past midnight.
 """

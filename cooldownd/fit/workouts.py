@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from cooldownd.core.model import Record, Workout
+from cooldownd.fit.sports import sport_name, sub_sport_name
 from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix, rr_at,
                                  swum_laps, timer_pauses)
 
@@ -108,7 +109,7 @@ class _Parts:
             elif name in ("user_profile", "zones_target"):
                 prof.update({f"{name}.{k}": x for k, x in v.items() if x is not None})
             elif name == "sport" and v.get("sport"):
-                sport = (str(v["sport"]), str(v.get("sub_sport") or "generic"))
+                sport = (sport_name(v["sport"]), sub_sport_name(v.get("sub_sport")))
         recs.sort(key=itemgetter(0))  # Record.t
         hr = hr_samples(v for n, v in messages if n == "hr")
         return cls(recs, hr, rr_at(hrvs), sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"),
@@ -126,7 +127,7 @@ class _Parts:
         if start is None:
             return None
         end = start + elapsed if elapsed is not None else (stamp if stamp is not None else start)
-        sport = (str(sess.get("sport") or self.sport[0]), str(sess.get("sub_sport") or "generic"))
+        sport = (sport_name(sess.get("sport"), self.sport[0]), sub_sport_name(sess.get("sub_sport")))
         return self._workout(sport, start, end, sess)
 
     def sessionless_workout(self) -> Workout | None:
@@ -143,7 +144,7 @@ class _Parts:
         # (wrist or stale live values) read 5 bpm low on a triathlon swim (sports-lib 6788312639-1).
         beats = [(t, b) for t, b in self.hr if start <= t <= end + 1.0]
         if beats:
-            recs = merge_hr(recs, beats)
+            recs = merge_hr(recs, self.hr)
         swum = [(a, b) for a, b in self.swum_laps if start - 1.0 <= a <= end]
         rests = pool_rests(swum, start, end) if sport == ("swimming", "lap_swimming") else []
         pauses = timer_pauses([(t, k) for t, k in self.timer if start - 1.0 <= t <= end + 1.0], end)

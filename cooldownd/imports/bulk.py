@@ -47,19 +47,26 @@ def default_jobs() -> int:
 
 def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None, athlete: Any, knobs: Any,
                 library: Any, this_year: int | None = None, jobs: int | None = None,
-                progress: importer.Progress | None = None) -> Iterator[Result]:
-    """Import every input, yielding one result per workout or failed input, in input order."""
+                progress: importer.Progress | None = None,
+                on_reassessed: importer.Reassessed | None = None) -> Iterator[Result]:
+    """Import every input, yielding one result per workout or failed input, in input order
+    (as-of profiles as in ``importer.import_paths``)."""
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     paths = list(paths)
     todo = list(inputs(paths))
     if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
         # the paths, not the names: a name is for showing (a non-UTF-8 one has U+FFFD in it)
         yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs,
-                                         library=library, this_year=this_year, progress=progress)
+                                         library=library, this_year=this_year, progress=progress,
+                                         on_reassessed=on_reassessed)
         return
-    job = importer.Job(athlete, knobs, library, store.history_max_hr(), this_year)
+    job = importer.Job(athlete, knobs, library, None, this_year)
+    results: list[Result] = []
     with _Pool(jobs, job) as pool:
-        yield from _run(todo, store, job, pool, progress)
+        for r in _run(todo, store, job, pool, progress):
+            results.append(r)
+            yield r
+    importer.settle_as_of(store, job.rules, results, on_reassessed)
 
 
 @dataclass(slots=True)
@@ -150,7 +157,7 @@ def _run(todo: list, store: Any, job: importer.Job, pool: _Pool, progress: Any) 
             if slot.line is not None:
                 yield slot.line
             else:
-                yield from importer.settle(store, slot.name, slot.sha, lambda: _prepared(slot, job, pool))
+                yield from importer.settle(store, slot.name, slot.sha, lambda: _prepared(slot, job, pool), job.rules)
 
 
 def _prepared(slot: _Slot, job: importer.Job, pool: _Pool) -> importer.Prepared:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cooldownd.core.model import Level
+from cooldownd.core.model import Facts, Level
 from cooldownd.core.sessions import Span
 
 
@@ -40,6 +40,8 @@ class Summary:
     routine: str | None
     profile_source: str | None
     note: str | None = None  # e.g. "truncated file: imported the readable part"
+    reason: str | None = None  # why this level, in words (core/wording.py reason_words)
+    facts: Facts | None = None  # what it was judged from: judged again when the as-of profile changes
     headline: str = ""  # the offer's first line (core/wording.py)
     file: str | None = None  # the input it came from (None: the strap)
     sha256: str | None = None
