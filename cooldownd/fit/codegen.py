@@ -27,11 +27,11 @@ def _pbyte(t: tuple) -> tuple | None:
 
 
 def _parr(t: tuple, bad: int) -> tuple:
-    return tuple(None if x == bad else x for x in t)
+    return tuple([None if x == bad else x for x in t]) if bad in t else t
 
 
 def _parr_f(t: tuple) -> tuple:
-    return tuple(None if x != x else x for x in t)
+    return tuple([None if x != x else x for x in t])
 
 
 def _scale_offset(f, raw):

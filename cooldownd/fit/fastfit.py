@@ -58,6 +58,9 @@ PLAN_CACHE_MAX = 512
 _PLANS: OrderedDict[tuple, Plan] = OrderedDict()
 
 
+_SAME_MAX = 256  # definitions a decode remembers by their bytes (a definition storm must not hold its plans)
+
+
 def keep_plans(n: int) -> None:
     """Let the plan cache hold ``n`` plans (a bulk-import worker: it exits when the import ends)."""
     global PLAN_CACHE_MAX
@@ -176,7 +179,7 @@ class Reader:
         key = (endian, mesg_num, fdefs, tuple((d.def_num, d.name, d.units, d.type.identifier, s) for d, s in ddefs),
                wanted, self.records and wanted)
         plan = plan_for(key, lambda: build_plan(endian, mesg_num, fdefs, tuple(ddefs), wanted, self.records))
-        if same is not None:
+        if same is not None and len(self.defs) < _SAME_MAX:
             self.defs[same] = plan
         self.install(plan, mesg_num, h, local, accs)
         return p

@@ -84,7 +84,10 @@ class Segment:
             return pos + count * stride
         one, self.ts = rec.one(rec.unpack(r.data, pos + 1), self.ts, offset)
         if one is not None:
-            self.add_records((one,))
+            if self.chunk is None:
+                self.add_records((one,))
+            else:
+                self.chunk.append(one)
         return nxt
 
     def wanted(self, plan: Plan, acc: dict | None, pos: int, offset: int) -> int:

@@ -30,7 +30,7 @@ from cooldownd.record.summary import Result
 log = logging.getLogger(__name__)
 
 SMALL_BATCH = 4  # fewer inputs than this (and no zip) stay in-process: pool start-up costs ~0.3 s
-WINDOW_PER_JOB = 8
+WINDOW_PER_JOB = 4  # files in flight per worker: enough to keep it busy; what a dying worker costs
 LOOKAHEAD = 64  # inputs the largest-first order looks across (and the most results waiting for their turn)
 WINDOW_BYTES = 64 * 2**20
 MAX_POOL_DEATHS = 3

@@ -155,3 +155,24 @@ def test_history_hides_a_superseded_copy_and_all_shows_it_marked(tmp_path: Path)
     assert [(h["id"], h["superseded_by"]) for h in both] == [(shown["id"], None), (shown["id"] - 1, shown["id"])]
     text = run_cli("--config", str(cfg), "history", "--all").stdout
     assert f"(superseded by #{shown['id']})" in text and text.count("\n") == 2
+
+
+def test_import_no_notify_loads_no_desktop_bluetooth_or_event_loop_code(tmp_path: Path) -> None:
+    """`import --no-notify` imports what it uses: no bleak, desktop-notifier, D-Bus, asyncio, and no
+    pydantic-settings while no COOLDOWND_ variable is set (start-up time, issue 19)."""
+    import os
+    import subprocess
+    import sys
+
+    cfg = _config(tmp_path)
+    (tmp_path / "ride.fit").write_bytes(fitgen.ride(minutes=5))
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("COOLDOWND_")}
+    code = ("import runpy, sys\nsys.argv = ['cooldownd', *sys.argv[1:]]\n"
+            "try:\n    runpy.run_module('cooldownd', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code, "--config", str(cfg), "import", "--no-notify", "--json",
+                          str(tmp_path / "ride.fit")], capture_output=True, text=True, env=env, timeout=60)
+    assert json.loads(out.stdout.splitlines()[0])["status"] == "imported", out.stderr[-1000:]
+    loaded = set(out.stderr.split())
+    for heavy in ("bleak", "desktop_notifier", "dbus_fast", "asyncio", "pydantic_settings"):
+        assert heavy not in loaded, heavy
