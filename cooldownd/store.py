@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cooldownd.core.series import Series, decode as decode_series, encode as encode_series
 from cooldownd.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ CREATE TABLE live_samples (
 CREATE INDEX live_samples_session ON live_samples(session_id, t);
 CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Added within schema 1 (created on every writable open, so an older file gets it too; readers cope
+# without it): one compact time line per workout (core/series.py), for the report and the done card.
+_SERIES = """CREATE TABLE IF NOT EXISTS series (
+    workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, data BLOB NOT NULL)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,8 @@ class Store:
                 conn.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
             elif version > SCHEMA_VERSION:
                 raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd")
+            with contextlib.suppress(sqlite3.OperationalError):  # a read-only file: every write fails anyway
+                conn.execute(_SERIES)
             # quick_check reports damage as rows, not exceptions: a valid header over broken pages
             # would open fine and fail on every later query.
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -134,6 +141,33 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(f"{path}{suffix}", 0o600)
         return conn
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Store | None:
+        """Open for reading only (None when there is no database yet): safe next to a running daemon.
+
+        Nothing is created, migrated, moved aside or chmod-ed; WAL readers never block the daemon's
+        writes. A corrupt file raises StoreError and is left for the daemon (or an import) to move aside.
+        """
+        path = Path(path)
+        if not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                                   isolation_level=None, timeout=10)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the database to read: {exc}; check its permissions") from exc
+        store = cls(conn, path)
+        try:
+            with _umask(0o077):  # the first read may create the -wal/-shm files: private, like the database
+                version = store._exec("PRAGMA user_version").fetchone()[0]
+        except BaseException:
+            conn.close()
+            raise
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd")
+        return store
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -217,6 +251,23 @@ class Store:
     def workouts(self, limit: int = 20) -> list[WorkoutRow]:
         """The newest workouts first."""
         return self._workouts("ORDER BY w.end DESC LIMIT ?", (limit,))
+
+    def workouts_since(self, start: float) -> list[WorkoutRow]:
+        """Workouts that ended at or after ``start``, oldest first."""
+        return self._workouts("WHERE w.end >= ? ORDER BY w.end", (start,))
+
+    # -- series ----------------------------------------------------------------------------------
+    def put_series(self, workout_id: int, series: Series) -> None:
+        """Keep a workout's compact time line (core/series.py; replaces an earlier one)."""
+        self._exec("INSERT OR REPLACE INTO series VALUES (?, ?)", (workout_id, encode_series(series)))
+
+    def get_series(self, workout_id: int) -> Series | None:
+        """A workout's compact time line, or None (none kept, unreadable, or an older database)."""
+        try:
+            row = self._conn.execute("SELECT data FROM series WHERE workout_id = ?", (workout_id,)).fetchone()
+        except sqlite3.OperationalError:  # a read-only open of a file no writer has given the table yet
+            return None
+        return decode_series(row[0]) if row else None
 
     def history_max_hr(self) -> int | None:
         """The highest heart rate recorded in any stored workout."""

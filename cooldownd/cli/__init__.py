@@ -58,9 +58,20 @@ def _parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=("check", "show", "path"))
     svc = sub.add_parser("service", help="systemd user service")
     svc.add_argument("action", choices=("install",))
+    rep = sub.add_parser("report", help="write an HTML report with charts (self-contained, renders offline)")
+    rep.add_argument("--out", metavar="FILE", help="where to write it (default: $XDG_DATA_HOME/cooldownd/report.html)")
+    rep.add_argument("--open", action="store_true", help="open it in the default browser (xdg-open)")
+    rep.add_argument("--since", type=_since, metavar="DATE", help="first day shown, e.g. 2024-05-04 "
+                     "(default: the last 12 weeks)")
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
     return p
+
+
+def _since(text: str):
+    from cooldownd.cli.report import since_date
+
+    return since_date(text)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -196,4 +207,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
+    "report": _lazy("cooldownd.cli.report", "cmd_report"),
 }

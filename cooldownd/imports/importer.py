@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cooldownd.record import lines
+from cooldownd.core import series as timeline
 from cooldownd.core.model import Athlete, Workout
 from cooldownd.errors import FitImportError
 from cooldownd.fit.decode import decode_messages, workouts_from_messages
@@ -51,6 +52,7 @@ class Assessed:
     start: float
     end: float
     richness: float
+    series: timeline.Series | None = None  # the compact time line for the report's and the card's charts
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,8 @@ def _assess(job: Job, name: str, sha: str, w: Workout) -> Assessed:
     a = assess(w, job.athlete, job.knobs, history_max_hr=job.history_max_hr, this_year=job.this_year)
     s = lines.summary(w, a, choose(job.library, a.level, w.sport, w.sub_sport).name, file=name, sha256=sha)
     s["headline"] = headline(a.level, w.sport, w.sub_sport, a.duration_s, a.load)
-    return Assessed(s, w.source, w.start, w.end, richness(w))
+    return Assessed(s, w.source, w.start, w.end, richness(w),
+                    timeline.build(w, a, job.knobs.zone_bounds_hrr, job.knobs.power_hold_s))
 
 
 # -- one file: settle (the store, the importing process only) -----------------------------------
@@ -193,6 +196,8 @@ def _store_workouts(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
                 store.delete_workout(r.id)
             s["id"] = store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=w.richness,
                                         file_sha256=sha)
+            if w.series is not None:
+                store.put_series(s["id"], w.series)
             for r in same:  # the replaced copy was offered already: never offer the same session twice
                 if r.offered_at is not None or r.outcome is not None:
                     store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})

@@ -199,13 +199,15 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
     import datetime as dt
 
     from cooldownd.record import lines
+    from cooldownd.core import series as timeline
     from cooldownd.core.intensity import assess
     from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
     from cooldownd.imports.importer import richness
 
-    a = assess(workout, settings.athlete_profile(), settings.intensity_knobs(),
-               history_max_hr=store.history_max_hr(), this_year=dt.date.today().year)
+    knobs = settings.intensity_knobs()
+    a = assess(workout, settings.athlete_profile(), knobs, history_max_hr=store.history_max_hr(),
+               this_year=dt.date.today().year)
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     summary = lines.summary(workout, a, routine.name)
     summary["headline"] = headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load)
@@ -218,4 +220,7 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
             return None
         summary["id"] = store.add_workout(summary, source=workout.source, start=workout.start, end=workout.end,
                                           richness=mine)
+        line = timeline.build(workout, a, knobs.zone_bounds_hrr, knobs.power_hold_s)
+        if line is not None:
+            store.put_series(summary["id"], line)
     return summary
