@@ -141,11 +141,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     from cooldownd.store import Store
 
     settings = _settings(args)
-    store = Store.open(settings.store_path())
-    try:
-        rows = store.workouts(limit=max(args.limit, 0))
-    finally:
-        store.close()
+    store = Store.open_readonly(settings.store_path())  # never writes a database a running daemon holds
+    if store is None:
+        rows = []
+    else:
+        try:
+            rows = store.workouts(limit=max(args.limit, 0))
+        finally:
+            store.close()
     for row in rows:
         entry = dict(row.summary, id=row.id, source=row.source, offered_at=row.offered_at, walkthrough=row.outcome)
         if args.json:

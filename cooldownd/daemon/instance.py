@@ -92,11 +92,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError, ValueError):
             data.update(json.loads(status_path(settings).read_text()))
             data["uptime_s"] = round(time.time() - data["started"])
-    store = Store.open(settings.store_path())
-    try:
-        rows = store.workouts(limit=1)
-    finally:
-        store.close()
+    store = Store.open_readonly(settings.store_path())  # the daemon's database: read, never written
+    rows = []
+    if store is not None:
+        try:
+            rows = store.workouts(limit=1)
+        finally:
+            store.close()
     data["last_workout"] = rows[0].summary if rows else None
     if args.json:
         print(json.dumps(data))
