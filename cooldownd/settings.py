@@ -104,6 +104,8 @@ class NotifySettings(_Section):
     transition: float = 5.0
     quiet_hours: str | None = None
     sound: bool = False
+    sound_via: Literal["auto", "server", "player"] = "auto"
+    voice: bool = False
 
     @field_validator("max_age", "offer_timeout", "snooze", "transition", mode="before")
     @classmethod

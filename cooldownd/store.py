@@ -226,14 +226,30 @@ class Store:
 
     # -- workouts ------------------------------------------------------------------------------
     def add_workout(self, summary: dict[str, Any], *, source: str, start: float, end: float,
-                    richness: float = 0.0, file_sha256: str | None = None) -> int:
-        """Store one workout's summary; returns its id."""
-        cur = self._exec(
-            "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (source, summary.get("sport"), start, end, summary.get("max_hr"), richness, file_sha256,
-             json.dumps(summary), time.time()))
-        return int(cur.lastrowid)
+                    richness: float = 0.0, file_sha256: str | None = None, series: Series | None = None) -> int:
+        """Store one workout's summary (and its compact time line, if any) in one transaction; returns its id."""
+        with self.transaction():
+            cur = self._exec(
+                "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (source, summary.get("sport"), start, end, summary.get("max_hr"), richness, file_sha256,
+                 json.dumps(summary), time.time()))
+            workout_id = int(cur.lastrowid)
+            if series is not None:
+                self.put_series(workout_id, series)
+        return workout_id
+
+    def hr_curve(self, workout_id: int) -> tuple[tuple[int, int], ...]:
+        """The workout's heart-rate curve for the done card: (seconds from start, bpm), about 120 points; ().
+
+        Drawn from the stored time line (``get_series``): the effort only, not the recovery after it.
+        """
+        from cooldownd.core.hrcurve import compact
+
+        line = self.get_series(workout_id)
+        if line is None:
+            return ()
+        return compact(line.hr_points(), 0, line.end_index * line.step_s)
 
     def find_overlapping(self, start: float, end: float) -> list[WorkoutRow]:
         """Workouts whose time span overlaps [start, end]."""

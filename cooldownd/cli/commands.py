@@ -10,9 +10,13 @@ import logging
 import sys
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from cooldownd import settings as cfg
 from cooldownd.core.model import Level, Routine
+
+if TYPE_CHECKING:
+    from cooldownd.core.routines import Library
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     from cooldownd.core.wording import headline
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
-    from cooldownd.desktop.notify import choose_notifier
+    from cooldownd.desktop.cues import notifier_for
     from cooldownd.desktop.offers import AutoStart, coach_knobs, present
     from cooldownd.routinefile import load_library
 
@@ -52,7 +56,7 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     print(f"demo: a synthetic {DEMO_MINUTES}-minute ride: avg HR {a.avg_hr:.0f}, NP {a.np:.0f} W, IF {a.if_:.2f}, "
           f"TSS {a.tss:.0f}, load {a.load:.0f} ({a.load_source}) -> {a.level.value}; routine {routine.name}, "
           f"{len(routine.steps)} steps", flush=True)
-    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
+    notifier = await notifier_for(settings, library)
     print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
     try:
         outcome = await present(routine, headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load),
@@ -71,7 +75,8 @@ def cmd_routine(args: argparse.Namespace) -> int:
     from cooldownd.routinefile import load_library
 
     settings = cfg.load(args.config)[0]
-    routine = choose(load_library(settings.routines.file), Level(args.level), args.sport)
+    library = load_library(settings.routines.file)
+    routine = choose(library, Level(args.level), args.sport)
     if args.dry_run:
         total = sum(s.hold_s for s in routine.steps)
         print(f"{routine.name}: {len(routine.steps)} steps, {total // 60} min {total % 60} s of holds")
@@ -79,14 +84,14 @@ def cmd_routine(args: argparse.Namespace) -> int:
             side = f" ({step.side})" if step.side else ""
             print(f"{i:>2}. {step.title}{side}, {step.hold_s} s: {step.text}")
         return 0
-    return asyncio.run(_walk_now(settings, routine))
+    return asyncio.run(_walk_now(settings, routine, library))
 
 
-async def _walk_now(settings: cfg.Settings, routine: Routine) -> int:
-    from cooldownd.desktop.notify import choose_notifier
+async def _walk_now(settings: cfg.Settings, routine: Routine, library: Library) -> int:
+    from cooldownd.desktop.cues import notifier_for
     from cooldownd.desktop.offers import AutoStart, coach_knobs, present
 
-    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
+    notifier = await notifier_for(settings, library)
     try:
         from cooldownd.core.wording import level_word
 

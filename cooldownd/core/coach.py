@@ -35,13 +35,14 @@ class CoachKnobs:
 
 @dataclass(frozen=True)
 class Card:
-    """One bubble: ``kind`` is offer, step or done; ``buttons`` are (id, label) pairs."""
+    """One bubble: ``kind`` is offer, step or done; ``buttons`` are (id, label) pairs; a step card has its ``step``."""
 
     kind: str
     title: str
     body: str
     buttons: tuple[tuple[str, str], ...] = ()
     step_index: int | None = None
+    step: Step | None = None  # what a step card shows (its picture, cues and voice come from it)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ class Coach:
             title += f" ({SIDES[step.side]})"
         body = f"{step.text}\nHold {step.hold_s} s."
         buttons = STEP_BUTTONS if self.buttons else ()
-        return Card("step", title, body, buttons, self._index)
+        return Card("step", title, body, buttons, self._index, step)
 
     def _advance(self, now: float) -> Effect:
         self._index += 1

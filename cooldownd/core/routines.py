@@ -23,7 +23,8 @@ SCALE_RANGE = (0.5, 3.0)
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _TOP_KEYS = frozenset({"exercises", "routines", "hold_scale"})
-_EXERCISE_KEYS = frozenset({"title", "text", "hold", "sides", "side_text"})
+_EXERCISE_KEYS = frozenset({"title", "text", "hold", "sides", "side_text", "image"})
+IMAGE_PATH_MAX = 1024
 _ENTRY_KEYS = frozenset({"exercise", "hold"})
 
 # FIT sport / sub_sport names (as fitparse gives them) -> routine group.
@@ -70,6 +71,7 @@ class Exercise:
     hold_s: int
     sides: tuple[str, ...] = ()
     side_text: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    image: str | None = None  # a picture file named by the routines file (checked by routinefile)
 
     def steps(self, hold_s: int) -> tuple[Step, ...]:
         """One step per side (or a single step without sides), each held ``hold_s`` seconds."""
@@ -180,6 +182,7 @@ def _parse_exercise(name: str, value: Any, key: str) -> Exercise:
         _hold(value["hold"], f"{key}.hold"),
         sides,
         MappingProxyType({s: _string(t, f"{key}.side_text.{s}", None) for s, t in side_text.items()}),
+        _string(value["image"], f"{key}.image", IMAGE_PATH_MAX) if "image" in value else None,
     )
     # Lengths are checked on the text the user will read, with {side} filled in.
     if not sides and "{side}" in exercise.text:

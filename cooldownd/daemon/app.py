@@ -166,7 +166,7 @@ class Daemon:
     # -- offers ---------------------------------------------------------------------------------
     async def _offer_loop(self) -> None:
         """Offer one walk-through at a time: the newest recent workout not offered yet."""
-        from cooldownd.desktop.notify import choose_notifier
+        from cooldownd.desktop.cues import notifier_for
 
         while True:
             await self.offers.get()
@@ -174,7 +174,7 @@ class Daemon:
             workout_id = await self.store.call(newest_unoffered, now, self.settings.notify.max_age)
             if workout_id is None:
                 continue
-            notifier = await choose_notifier(self.settings.notify.backend, sound=self.settings.notify.sound)
+            notifier = await notifier_for(self.settings, self.library)
             try:
                 await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self)
             finally:

@@ -19,6 +19,8 @@ from cooldownd.core.coach import Card
 if TYPE_CHECKING:
     from desktop_notifier import DesktopNotifier
 
+    from cooldownd.desktop.cues import Cues
+
 log = logging.getLogger(__name__)
 
 BUS_NAME = "org.freedesktop.Notifications"
@@ -93,15 +95,18 @@ class DesktopBackend:
 
     def __init__(
         self, capabilities: frozenset[str], app_name: str = "cooldownd",
-        fallback: ConsoleBackend | None = None, sound: bool = False,
+        fallback: ConsoleBackend | None = None, sound: bool = False, cues: Cues | None = None,
     ) -> None:
-        from desktop_notifier import DesktopNotifier
+        from desktop_notifier import DesktopNotifier, Icon
 
         self.capabilities = capabilities
+        self.cues = cues  # pictures and chimes; without, only the server's default sound
         self.has_buttons = "actions" in capabilities
         self.presses: asyncio.Queue[Press] = asyncio.Queue()
         self.fallback = fallback if fallback is not None else ConsoleBackend(sys.stderr)
-        self._dn: DesktopNotifier = DesktopNotifier(app_name=app_name)
+        icon = cues.icon() if cues is not None else None
+        self._dn: DesktopNotifier = DesktopNotifier(app_name=app_name,
+                                                    app_icon=Icon(path=icon) if icon is not None else None)
         self.sound = sound  # ask the server to ring on every card: the user is on the mat, not at the screen
         self._current: str | None = None
         self._iface: Any = None  # desktop-notifier's proxy, once wrapped for replaces_id
@@ -111,10 +116,18 @@ class DesktopBackend:
 
     async def show(self, card: Card) -> None:
         """Replace the previous bubble with ``card``; on failure print it on the fallback."""
-        from desktop_notifier import DEFAULT_SOUND, Button, Notification
+        from desktop_notifier import DEFAULT_SOUND, Attachment, Button, Icon, Notification, Sound
 
         if not await self._replace_in_place():
             await self.close()
+        media = self.cues.card_media(card) if self.cues is not None else None
+        if media is not None:
+            extras: dict[str, Any] = {
+                "attachment": Attachment(path=media.image) if media.image else None,
+                "icon": Icon(path=media.icon) if media.icon else None,
+                "sound": Sound(path=media.sound_file) if media.sound_file else None}
+        else:
+            extras = {"sound": DEFAULT_SOUND if self.sound else None}
         dispatched = asyncio.Event()
         press = partial(self._press, card)
         note = Notification(
@@ -127,7 +140,7 @@ class DesktopBackend:
             on_dispatched=dispatched.set,
             # Offer and steps stay until replaced (0 = never expire); the done card may expire.
             timeout=-1 if card.kind == "done" else 0,
-            sound=DEFAULT_SOUND if self.sound else None,
+            **extras,
         )
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S):
@@ -166,6 +179,7 @@ class DesktopBackend:
             return False
 
         async def call_notify(app: str, replaces: int, *rest: Any) -> int:
+            _sound_file_as_path(rest[4] if len(rest) > 4 else None)
             self._last_id = await original(app, replaces or self._last_id, *rest)
             return self._last_id
 
@@ -197,6 +211,19 @@ class DesktopBackend:
 
     def _press(self, card: Card, button: str) -> None:
         self.presses.put_nowait(Press(button, card))
+
+
+def _sound_file_as_path(hints: Any) -> None:
+    """The spec's ``sound-file`` is a path; desktop-notifier sends a file:// URI, which GNOME cannot open."""
+    from urllib.parse import unquote, urlsplit
+
+    if not isinstance(hints, dict) or "sound-file" not in hints:
+        return
+    value = hints["sound-file"]
+    text = getattr(value, "value", value)
+    if isinstance(text, str) and text.startswith("file://"):
+        path = unquote(urlsplit(text).path)
+        hints["sound-file"] = type(value)("s", path) if hasattr(value, "signature") else path
 
 
 async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
@@ -231,7 +258,7 @@ async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
 
 async def choose_notifier(
     backend: str = "auto", app_name: str = "cooldownd", *, stream: TextIO | None = None,
-    probe_timeout: float = 1.0, sound: bool = False,
+    probe_timeout: float = 1.0, sound: bool = False, cues: Cues | None = None,
 ) -> Notifier:
     """``auto``: desktop if a server answers GetCapabilities within ``probe_timeout``, else console."""
     if backend not in ("auto", "desktop", "console"):
@@ -240,7 +267,9 @@ async def choose_notifier(
     if backend == "console":
         return console
     caps = await probe_capabilities(probe_timeout)
+    if cues is not None:
+        cues.attach(caps)
     if caps is None and backend == "auto":
         return console
     # A forced desktop backend without a server prints on the console until one appears.
-    return DesktopBackend(caps or frozenset(), app_name, fallback=console, sound=sound)
+    return DesktopBackend(caps or frozenset(), app_name, fallback=console, sound=sound, cues=cues)

@@ -135,6 +135,11 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         daemon.update_status(pending_offer={"workout": workout_id, "at": at})
     await asyncio.sleep(max(0.0, at - time.time()))
     await store.call(Store.mark_offered, workout_id, time.time())
+    cues = getattr(notifier, "cues", None)
+    if cues is not None:  # the done card's chart
+        from cooldownd.desktop.cues import WorkoutCurve
+
+        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, workout_id))
     outcome = await present_stored(row.summary, library, settings, notifier)
     await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
     if daemon is not None:
@@ -143,10 +148,10 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
 
 async def offer_workout(store: Store, workout_id: int, settings: Settings, library: Any) -> None:
     """Offer a stored workout from a one-shot command (no daemon running)."""
-    from cooldownd.desktop.notify import choose_notifier
+    from cooldownd.desktop.cues import notifier_for
 
     astore = AsyncStore(store)
-    notifier = await choose_notifier(settings.notify.backend, sound=settings.notify.sound)
+    notifier = await notifier_for(settings, library)
     try:
         await offer_workout_async(astore, workout_id, settings, library, notifier, wait=False)
     finally:

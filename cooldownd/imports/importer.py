@@ -195,9 +195,7 @@ def _store_workouts(store: Any, name: str, sha: str, p: Prepared) -> list[dict]:
                 log.info("%s: replaces workout #%d (%s), a poorer record of the same session", name, r.id, r.source)
                 store.delete_workout(r.id)
             s["id"] = store.add_workout(s, source=w.source, start=w.start, end=w.end, richness=w.richness,
-                                        file_sha256=sha)
-            if w.series is not None:
-                store.put_series(s["id"], w.series)
+                                        file_sha256=sha, series=w.series)
             for r in same:  # the replaced copy was offered already: never offer the same session twice
                 if r.offered_at is not None or r.outcome is not None:
                     store.record_outcome(s["id"], r.outcome or {"offered_at": r.offered_at, "result": None})

@@ -13,12 +13,12 @@ import asyncio
 import enum
 import logging
 import random
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from typing import Any
 
+from cooldownd.clock import Timeline
 from cooldownd.live.blefaults import BluezWatch, classify
 from cooldownd.core.hr import MalformedPacket, decode, decode_battery, decode_location
 from cooldownd.core.model import HrSample
@@ -63,7 +63,8 @@ class DisconnectReason(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One decoded heart-rate packet; ``t`` is when it arrived (POSIX seconds)."""
+    """One decoded heart-rate packet; ``t`` is when it arrived (POSIX seconds on a :class:`Timeline`:
+    steady, so two samples' difference is real time even across a wall-clock step)."""
 
     sample: HrSample
     t: float
@@ -133,7 +134,7 @@ class HrLink:
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 60.0,
         adapter: str | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.devices = tuple(devices)
@@ -143,7 +144,7 @@ class HrLink:
         self.connect_timeout_s, self.call_timeout_s = connect_timeout_s, call_timeout_s
         self.backoff_base_s, self.backoff_cap_s = backoff_base_s, backoff_cap_s
         self._bluez: Any = {"adapter": adapter} if adapter else {}
-        self._clock, self._rand = clock, rand
+        self._clock, self._rand = clock or Timeline().now, rand
         self.malformed = 0  # packets counted and dropped
         self._state: tuple[Any, ...] = ("starting",)
         self._low_battery: set[str] = set()

@@ -9,16 +9,20 @@ ends otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from cooldownd.clock import STEP_TOLERANCE_S, Timeline
 from cooldownd.live.ble import Connected, Disconnected, HrLink, Sample, Unavailable
 from cooldownd.core.detector import (IN_WORKOUT, DetectKnobs, Detector, State, WorkoutDiscarded, WorkoutEnded,
                                      WorkoutStarted)
 from cooldownd.core.model import Contact, HrSample, Workout
 from cooldownd.errors import StoreError
+from cooldownd.record import lines
 from cooldownd.store import Store
 
 if TYPE_CHECKING:
@@ -48,16 +52,32 @@ def _sample(row: Row) -> HrSample:
 
 
 class LiveSession:
-    """One strap, one detector, one journal."""
+    """One strap, one detector, one journal.
 
-    def __init__(self, daemon: Daemon, clock: Any = time.time) -> None:
+    Times: samples, the detector and the journal run on a :class:`Timeline` (steady, in POSIX
+    seconds), so a wall-clock step mid-workout changes no duration and no deadline; a finished
+    workout is stamped on the wall clock as it tells time at the end. Outside a session the timeline
+    follows the wall clock again.
+
+    A store that cannot be written (full disk) loses nothing: samples stay in ``buffer``, a finished
+    workout in ``unsaved``, and a journal session that could not be opened or closed is retried every
+    ``FLUSH_S`` until the disk takes them; the workout is then stored and offered (``notify.max_age``
+    still decides whether it is fresh enough).
+    """
+
+    def __init__(self, daemon: Daemon, timeline: Timeline | None = None) -> None:
         self.d = daemon
-        self.clock = clock
+        self.timeline = timeline or Timeline()
+        self.clock = self.timeline.now
         self.buffer: list[Row] = []
         self.session: int | None = None
         self.device: str | None = None
+        self.unsaved: list[tuple[Workout, int | None]] = []  # ended workouts the store did not take yet
+        self._unclosed: list[int] = []  # journal sessions to close once the store takes writes again
+        self._want_session = False  # in a session: the journal must be open
         self._status_at = 0.0
-        self._retry_at = 0.0  # after a failed journal write: not before this
+        self._retry_at = 0.0  # after a failed write: not before this
+        self._failing = False  # a store failure was logged and not yet the recovery
         self._lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -69,7 +89,8 @@ class LiveSession:
         ble = self.d.settings.ble
         link = HrLink(ble.devices, remembered=await store.call(Store.get_kv, "ble.device"),
                       on_remember=lambda address: store.submit(Store.set_kv, "ble.device", address),
-                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter)
+                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter,
+                      clock=self.clock)
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(link.run(queue.put_nowait))
@@ -82,6 +103,8 @@ class LiveSession:
         if unfinished is None:
             return Detector(knobs)
         self.session, self.device, rows = unfinished
+        if rows:  # journaled before a backward clock step: the timeline does not go back behind them
+            self.timeline.not_before(rows[-1][0])
         now = self.clock()
         detector, events = Detector.replay(knobs, [(r[0], _sample(r)) for r in rows], now)
         log.info("journal: resuming a live session of %d samples (%s)", len(rows), detector.state.value)
@@ -91,6 +114,7 @@ class LiveSession:
 
     async def _loop(self, detector: Detector, queue: asyncio.Queue[Any]) -> None:
         while True:
+            detector = self._follow_wall_clock(detector)
             wake = [t for t in (detector.deadline, self._flush_due()) if t is not None]
             timeout = max(0.0, min(wake) - self.clock()) if wake else None
             try:
@@ -102,20 +126,35 @@ class LiveSession:
             if event is not None:
                 await self._on_ble(event, detector, now)
             await self._handle(detector.tick(now), detector)
-            if self._flush_due() is not None and self._flush_due() <= now:
+            if (due := self._flush_due()) is not None and due <= now:
                 await self.flush()
 
+    def _follow_wall_clock(self, detector: Detector) -> Detector:
+        """Outside a session, re-anchor the timeline to a wall clock that stepped (with a fresh detector)."""
+        if detector.state in _SESSION_STATES or self.session is not None or self.buffer or self.unsaved:
+            return detector
+        if not self.timeline.resync():
+            return detector
+        log.info("clock: the wall clock stepped; live timing follows it from now on")
+        fresh = Detector(detector.knobs)
+        if detector.state is not State.OFFLINE:
+            fresh.link_back(self.clock())
+        return fresh
+
     def _flush_due(self) -> float | None:
+        if self.unsaved or self._unclosed or (self._want_session and self.session is None):
+            return self._retry_at
         return max(self.buffer[0][0] + FLUSH_S, self._retry_at) if self.buffer else None
 
     async def _on_ble(self, event: Any, detector: Detector, now: float) -> None:
         if isinstance(event, Sample):
+            t = min(event.t, now)  # a packet queued before the timeline was re-anchored
             if detector.state in (State.OFFLINE, State.LINK_LOST):
-                await self._handle(detector.link_back(event.t), detector)
-            events = detector.feed(event.sample, event.t)
+                await self._handle(detector.link_back(t), detector)
+            events = detector.feed(event.sample, t)
             if detector.state in _SESSION_STATES or self.session is not None or events:
                 s = event.sample
-                self.buffer.append((event.t, s.bpm, s.contact.value, tuple(s.rr_ms)))
+                self.buffer.append((t, s.bpm, s.contact.value, tuple(s.rr_ms)))
             await self._handle(events, detector)
             if now - self._status_at >= STATUS_EVERY_S:
                 self._status_at = now
@@ -148,49 +187,108 @@ class LiveSession:
             elif isinstance(event, WorkoutDiscarded):
                 log.info("%s: %s", self.device or "strap", event.reason)
                 await self._close()
-        if self.session is None and detector.state in _SESSION_STATES:
-            self.session = await self.d.store.call(Store.journal_open, self.device, self.clock())
-        elif self.session is not None and detector.state not in _SESSION_STATES:
-            await self._close()  # a warm-up that fizzled out, or a discarded session
+        in_session = detector.state in _SESSION_STATES
+        if in_session and not self._want_session:
+            self._want_session = True
+            async with self._lock:
+                await self._open_journal()
+        elif not in_session:
+            self._want_session = False
+            if self.session is not None:
+                await self._close()  # a warm-up that fizzled out, or a discarded session
         if any(isinstance(e, WorkoutStarted) for e in events):
             await self.flush()  # the warm-up now belongs to a workout: a kill -9 must not lose it
 
+    async def _store(self, fn: Any, *args: Any) -> Any:
+        """One store call; a StoreError (full disk...) is logged once per outage and retried later."""
+        try:
+            result = await self.d.store.call(fn, *args)
+        except StoreError as exc:
+            self._retry_at = self.clock() + FLUSH_S
+            if not self._failing:
+                self._failing = True
+                log.warning("journal: %s; keeping the live session's samples in memory and retrying every %g s",
+                            exc, FLUSH_S)
+            raise
+        if self._failing:
+            self._failing = False
+            log.info("journal: the store takes writes again")
+        self._retry_at = 0.0
+        return result
+
+    async def _open_journal(self) -> None:
+        if self.session is not None or not self._want_session:
+            return
+        with contextlib.suppress(StoreError):
+            self.session = await self._store(Store.journal_open, self.device, time.time())
+
     async def flush(self) -> None:
-        """Write buffered samples to the journal (one transaction)."""
+        """Store what waits in memory: journal closes, ended workouts, then the sample batch."""
         async with self._lock:
-            if not self.buffer:
-                return
-            if self.session is None:
-                self.buffer.clear()
-                return
-            rows, self.buffer = self.buffer, []
             try:
-                await self.d.store.call(Store.journal_append, self.session, rows)
-            except StoreError as exc:
-                # Keep the samples (memory is cheap next to a lost workout) and try again later.
-                self.buffer[:0] = rows
-                self._retry_at = self.clock() + FLUSH_S
-                log.warning("journal: %s; keeping %d samples in memory, retrying", exc, len(self.buffer))
-            else:
-                self._retry_at = 0.0
+                await self._store_backlog()
+                await self._open_journal()
+                if not self.buffer:
+                    return
+                if self.session is None:
+                    if not self._want_session:
+                        self.buffer.clear()  # samples of no session
+                    return
+                rows, self.buffer = self.buffer, []
+                try:
+                    await self._store(Store.journal_append, self.session, rows)
+                except StoreError:
+                    self.buffer[:0] = rows  # memory is cheap next to a lost workout
+            except StoreError:
+                pass  # logged by _store; retried at _retry_at
+
+    async def _store_backlog(self) -> None:
+        while self._unclosed:
+            await self._store(Store.journal_close, self._unclosed[0], time.time())
+            self._unclosed.pop(0)
+        while self.unsaved:
+            workout, session = self.unsaved[0]
+            saved = await self._store(save_live_workout, workout, session, self.d.settings, self.d.library,
+                                      time.time())
+            self.unsaved.pop(0)
+            if saved is not None:
+                self.d.note_workout(saved, workout.end)
+                self.d.offers.put_nowait(None)
 
     async def _close(self) -> None:
         async with self._lock:
             self.buffer.clear()
             if self.session is not None:
-                await self.d.store.call(Store.journal_close, self.session, self.clock())
+                self._unclosed.append(self.session)
                 self.session = None
+                with contextlib.suppress(StoreError):
+                    await self._store_backlog()
 
     async def _finish(self, workout: Workout) -> None:
-        """Assess and store the workout and close the journal, in one transaction; then offer."""
+        """Assess and store the workout and close the journal, in one transaction; then offer.
+
+        On a full disk the workout waits in ``unsaved`` (retried by ``flush``), not lost.
+        """
         async with self._lock:
-            self.buffer.clear()
+            self.buffer.clear()  # the workout carries its samples
             session, self.session = self.session, None
-            saved = await self.d.store.call(save_live_workout, workout, session, self.d.settings, self.d.library,
-                                            self.clock())
-        if saved is not None:
-            self.d.note_workout(saved, workout.end)
-            self.d.offers.put_nowait(None)
+            self.unsaved.append((_stamped(workout, self.timeline.shift()), session))
+            try:
+                await self._store_backlog()
+            except StoreError as exc:
+                log.warning("cannot store the live workout that ended at %s yet (%s); it is kept in memory and "
+                            "stored once the disk takes it", lines.iso(self.timeline.to_wall(workout.end)), exc)
+
+
+def _stamped(workout: Workout, shift: float) -> Workout:
+    """The workout's times as wall-clock stamps (moved only when the wall clock stepped mid-workout)."""
+    if abs(shift) <= STEP_TOLERANCE_S:
+        return workout
+    log.info("clock: the wall clock stepped by %+.0f s during the workout; its duration is measured without it",
+             shift)
+    return replace(workout, start=workout.start + shift, end=workout.end + shift,
+                   records=tuple(r._replace(t=r.t + shift) for r in workout.records),
+                   pauses=tuple((a + shift, b + shift) for a, b in workout.pauses))
 
 
 def save_live_workout(store: Store, workout: Workout, session: int | None, settings: Any, library: Any,
@@ -198,7 +296,6 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
     """On the store thread: assess, store and close the journal in one transaction; None if a richer copy exists."""
     import datetime as dt
 
-    from cooldownd.record import lines
     from cooldownd.core import series as timeline
     from cooldownd.core.intensity import assess
     from cooldownd.core.wording import headline
@@ -219,8 +316,6 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, setti
             log.info("live workout %s: already recorded from a richer source", summary["start"])
             return None
         summary["id"] = store.add_workout(summary, source=workout.source, start=workout.start, end=workout.end,
-                                          richness=mine)
-        line = timeline.build(workout, a, knobs.zone_bounds_hrr, knobs.power_hold_s)
-        if line is not None:
-            store.put_series(summary["id"], line)
+                                          richness=mine,
+                                          series=timeline.build(workout, a, knobs.zone_bounds_hrr, knobs.power_hold_s))
     return summary

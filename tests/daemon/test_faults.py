@@ -130,12 +130,17 @@ def test_bombs_and_unsafe_members_each_one_line_batch_goes_on(tmp_path: Path) ->
         "../../x.fit": run, "../../../../../../tmp/y.fit": run, str(outside): run, "..\\..\\w.fit": run,
         "C:/z.fit": run, "ok/ride.fit": ride}))
     (inbox / "e-good.fit").write_bytes(fitgen.ride(minutes=6, start=1_600_000_000, serial=99))
-    watched = [tmp_path.parent, Path(tempfile.gettempdir())]
+    # The child's own temp folder: anything it (or a member name) wrote there is seen, and other
+    # processes writing to the system's /tmp meanwhile cannot fail the test.
+    child_tmp = tmp_path / "child-tmp"
+    child_tmp.mkdir()
+    watched = [tmp_path.parent, child_tmp]
     before = {str(p) for r in watched for p in r.iterdir()} | tree(tmp_path)
 
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "cooldownd", "import", "--json", "--no-notify", str(inbox)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(child_tmp)))
     out, err = proc.communicate(timeout=60)
     elapsed = time.monotonic() - t0
     result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

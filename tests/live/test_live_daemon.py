@@ -44,11 +44,11 @@ class Live:
         self.tmp, self.bluez = tmp, bluez
         self.daemons: list[DaemonProcess] = []
 
-    def start(self, **detect: float) -> DaemonProcess:
+    def start(self, env: dict[str, str] | None = None, **detect: float) -> DaemonProcess:
         """Start a daemon in its own folder (config, notify socket, stdout, stderr); one store for all."""
         folder = self.tmp / f"daemon{len(self.daemons)}"
         folder.mkdir()
-        env = {k: self.bluez.env[k] for k in ("DBUS_SYSTEM_BUS_ADDRESS", "PATH")}
+        env = {**{k: self.bluez.env[k] for k in ("DBUS_SYSTEM_BUS_ADDRESS", "PATH")}, **(env or {})}
         d = DaemonProcess(folder, config(self.tmp, **detect), env=env).start()
         self.daemons.append(d)
         d.wait_for_datagram("READY=1", timeout=30)

@@ -63,7 +63,7 @@ class FakeNotifications(ServiceInterface):
         if nid == self.next_id:
             self.next_id += 1
             self.open.append(nid)
-        call = {"id": nid, "app": app, "replaces": replaces, "summary": summary, "body": body,
+        call = {"id": nid, "app": app, "icon": icon, "replaces": replaces, "summary": summary, "body": body,
                 "actions": list(actions), "timeout": timeout, "t": time.monotonic(),
                 "hints": {k: v.value for k, v in hints.items() if isinstance(v.value, str | int | bool)}}
         self.calls.append(call)

@@ -1,0 +1,58 @@
+"""Time at the edges: stamps on the wall clock, durations and deadlines on a clock that never steps.
+
+The wall clock (``time.time``) steps: NTP corrects a wrong clock by an hour, a user sets it back
+ten minutes. A duration measured on it is then off by the step. :class:`Timeline` is a steady
+clock (``CLOCK_BOOTTIME``: never steps, and unlike ``CLOCK_MONOTONIC`` it counts suspended time)
+expressed in POSIX seconds: anchored to the wall clock once, it then runs at the real rate
+whatever the wall clock does. Measure on the timeline; convert a moment to a wall-clock stamp with
+:meth:`Timeline.to_wall` when it is written down (the wall clock's latest word wins).
+"""
+
+from __future__ import annotations
+
+import time
+
+#: A wall clock this far from the timeline has stepped (drift between the two is far smaller).
+STEP_TOLERANCE_S = 1.0
+
+
+def steady() -> float:
+    """Seconds since boot, suspended time included; never steps."""
+    try:
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (AttributeError, OSError):  # not Linux
+        return time.monotonic()
+
+
+class Timeline:
+    """A steady clock in POSIX seconds, anchored to the wall clock at creation (and at ``resync``)."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self.resync(force=True)
+
+    def now(self) -> float:
+        """The timeline's time: the wall clock at the anchor plus steady time since."""
+        return steady() + self._offset
+
+    def shift(self) -> float:
+        """How far the wall clock stepped since the anchor (0 while it did not)."""
+        return time.time() - self.now()
+
+    def to_wall(self, t: float) -> float:
+        """A moment of the timeline as a wall-clock stamp, as the wall clock tells time now."""
+        return t + self.shift()
+
+    def resync(self, *, force: bool = False) -> bool:
+        """Re-anchor to the wall clock if it stepped (or ``force``); True when the timeline moved."""
+        shift = time.time() - self.now()
+        if not force and abs(shift) <= STEP_TOLERANCE_S:
+            return False
+        self._offset += shift
+        return True
+
+    def not_before(self, t: float) -> None:
+        """Move the timeline forward so that ``now()`` is at least ``t`` (times saved before a backward step)."""
+        lag = t - self.now()
+        if lag > 0:
+            self._offset += lag
