@@ -53,7 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=20, metavar="N")
     st = sub.add_parser("status", help="what the daemon is doing")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="the same as --format json")
+    st.add_argument("--format", choices=("text", "json", "waybar"), default=None,
+                    help="waybar: {text, tooltip, class} for status bars (waybar, i3blocks)")
+    st.add_argument("--follow", action="store_true", help="print a line again on every change, until killed")
     cfg = sub.add_parser("config", help="check, show or locate the configuration")
     cfg.add_argument("action", choices=("check", "show", "path"))
     svc = sub.add_parser("service", help="systemd user service")

@@ -50,7 +50,8 @@ class Daemon:
         self.started = time.time()
         self.offers: asyncio.Queue[int | None] = asyncio.Queue()
         self.status: dict[str, Any] = {"pid": os.getpid(), "started": self.started, "folders": [],
-                                       "device": None, "last_workout": None, "pending_offer": None}
+                                       "device": None, "last_workout": None, "pending_offer": None,
+                                       "workout": None, "walk": None}
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live = None

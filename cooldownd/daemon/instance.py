@@ -86,6 +86,11 @@ def signal_daemon(settings: cfg.Settings) -> bool:
 def cmd_status(args: argparse.Namespace) -> int:
     """``cooldownd status``: what the daemon is doing, or that it is not running."""
     settings, _ = cfg.load(args.config)
+    fmt = "json" if getattr(args, "json", False) else getattr(args, "format", None)
+    if getattr(args, "follow", False) or fmt == "waybar":
+        from cooldownd.cli import statusbar
+
+        return statusbar.run(status_path(settings), lambda: running_pid(settings), fmt or "text", args.follow)
     pid = running_pid(settings)
     data: dict[str, Any] = {"running": pid is not None, "pid": pid}
     if pid is not None:
@@ -100,7 +105,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         finally:
             store.close()
     data["last_workout"] = rows[0].summary if rows else None
-    if args.json:
+    if fmt == "json":
         print(json.dumps(data))
         return 0
     if pid is None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cooldownd.core.coach import Card, Coach, CoachKnobs, Outcome, QuietHours, plan_offer
+from cooldownd.core.coach import Card, Coach, CoachKnobs, Effect, Hide, Outcome, QuietHours, plan_offer
 from cooldownd.core.model import Level, Routine
 from cooldownd.core.routines import Library, choose
 from cooldownd.desktop.notify import Notifier, Press
@@ -83,18 +83,36 @@ class AutoStart:
 
 async def present(routine: Routine, title: str, notifier: Notifier, knobs: CoachKnobs, *,
                   level: Level | None = None, load: float | None = None, hrr60: int | None = None,
-                  clock: Callable[[], float] = time.time) -> Outcome:
+                  clock: Callable[[], float] = time.time, on_effect: Callable[..., None] | None = None) -> Outcome:
     """Offer ``routine`` and walk through it on ``notifier``; returns how it ended."""
     coach = Coach(routine, title, knobs, buttons=notifier.has_buttons, hrr60=hrr60, level=level, load=load)
-    return await walk(coach, notifier, clock=clock)
+    return await walk(coach, notifier, clock=clock, on_effect=on_effect)
 
 
 async def present_stored(summary: dict[str, Any], library: Library, settings: Settings, notifier: Notifier,
-                         clock: Callable[[], float] = time.time) -> Outcome:
+                         clock: Callable[[], float] = time.time,
+                         on_effect: Callable[..., None] | None = None) -> Outcome:
     """Offer the cool-down for a stored workout summary."""
     return await present(routine_for(summary, library), headline(summary), notifier, coach_knobs(settings.notify),
                          level=Level(summary.get("level") or "moderate"), load=summary.get("load"),
-                         hrr60=summary.get("hrr60"), clock=clock)
+                         hrr60=summary.get("hrr60"), clock=clock, on_effect=on_effect)
+
+
+def walk_status(effect: Effect, coach: Coach, title: str, now: float) -> dict[str, Any] | None:
+    """The ``walk`` entry of the daemon's status for the card just shown or hidden (None: the walk ended).
+
+    ``state`` is offer, snoozed, step or done; a step has ``step`` (1-based), ``steps``, its ``title`` and
+    ``ends_at`` (wall clock: when its hold ends). Status bars (``status --follow``) read these.
+    """
+    if isinstance(effect, Hide):
+        if effect.reason != "snoozed":
+            return None
+        return {"state": "snoozed", "title": title, "until": now + coach.knobs.snooze_s}
+    if effect.kind == "step" and effect.step_index is not None:
+        step = coach.routine.steps[effect.step_index]
+        return {"state": "step", "title": step.title, "side": step.side, "step": effect.step_index + 1,
+                "steps": len(coach.routine.steps), "hold_s": step.hold_s, "ends_at": now + step.hold_s}
+    return {"state": effect.kind, "title": title if effect.kind == "offer" else effect.title}
 
 
 def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
@@ -140,7 +158,15 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         from cooldownd.desktop.cues import WorkoutCurve
 
         cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, workout_id))
-    outcome = await present_stored(row.summary, library, settings, notifier)
+    publish = None
+    if daemon is not None:
+        def publish(effect: Effect, coach: Coach) -> None:
+            daemon.update_status(walk=walk_status(effect, coach, headline(row.summary), time.time()))
+    try:
+        outcome = await present_stored(row.summary, library, settings, notifier, on_effect=publish)
+    finally:
+        if daemon is not None:
+            daemon.update_status(walk=None)
     await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
     if daemon is not None:
         daemon.update_status(pending_offer=None)

@@ -13,15 +13,20 @@ from cooldownd.desktop.notify import Notifier, Press
 log = logging.getLogger(__name__)
 
 
-async def walk(coach: Coach, notifier: Notifier, *, clock: Callable[[], float] = time.time) -> Outcome:
+async def walk(coach: Coach, notifier: Notifier, *, clock: Callable[[], float] = time.time,
+               on_effect: Callable[[Effect, Coach], None] | None = None) -> Outcome:
     """Run one walk-through to its end and return the outcome.
 
     Sleeps until the coach's deadline or a press, whichever comes first (no polling).
     A press on a card that is no longer shown (a race with auto-advance) is ignored.
+    ``on_effect`` hears every card shown or hidden (the daemon's status for status bars).
     """
     while not notifier.presses.empty():  # presses left over from an earlier walk
         notifier.presses.get_nowait()
-    shown = await _apply(notifier, coach.start(clock()), None)
+    effect = coach.start(clock())
+    shown = await _apply(notifier, effect, None)
+    if on_effect is not None:
+        on_effect(effect, coach)
     while not coach.done:
         press = await _next_press(notifier.presses, coach.deadline, clock)
         if press is None:
@@ -33,6 +38,8 @@ async def walk(coach: Coach, notifier: Notifier, *, clock: Callable[[], float] =
             log.info("walk: %r pressed on %r", press.button, press.card.title)
             effect = coach.press(press.button, clock())
         shown = await _apply(notifier, effect, shown)
+        if on_effect is not None and effect is not None:
+            on_effect(effect, coach)
     outcome = coach.outcome
     log.info("walk: %s ended %s after %d steps", coach.routine.name,
              outcome.result.value if outcome.result else "?", outcome.steps_done)

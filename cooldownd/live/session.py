@@ -196,8 +196,16 @@ class LiveSession:
             self._want_session = False
             if self.session is not None:
                 await self._close()  # a warm-up that fizzled out, or a discarded session
+        self._publish_workout(detector, events)
         if any(isinstance(e, WorkoutStarted) for e in events):
             await self.flush()  # the warm-up now belongs to a workout: a kill -9 must not lose it
+
+    def _publish_workout(self, detector: Detector, events: Sequence[Any]) -> None:
+        """``workout`` in the status ({"since": wall time} or None) whenever the detector enters or leaves one."""
+        in_workout = detector.state in IN_WORKOUT
+        if in_workout != bool(self.d.status.get("workout")):
+            since = next((e.t for e in events if isinstance(e, WorkoutStarted)), time.time())
+            self.d.update_status(workout={"since": since} if in_workout else None)
 
     async def _store(self, fn: Any, *args: Any) -> Any:
         """One store call; a StoreError (full disk...) is logged once per outage and retried later."""

@@ -20,13 +20,16 @@ def esc(text: object) -> str:
 
 
 def el(tag: str, body: str = "", **attrs: object) -> str:
-    """``<tag a="1">body</tag>``; a trailing ``_`` in a name is dropped, ``__`` becomes ``-``; None skips."""
+    """``<tag a="1">body</tag>``; a trailing ``_`` in a name is dropped, ``__`` becomes ``-``; None skips.
+
+    Floats are written to a tenth, except in ``data-`` attributes, which keep the stored value exactly.
+    """
     parts = [tag]
     for name, value in attrs.items():
         if value is None:
             continue
         name = name.rstrip("_").replace("__", "-")
-        if isinstance(value, float):
+        if isinstance(value, float) and not name.startswith("data-"):  # geometry: a tenth of a pixel is plenty
             value = f"{value:.1f}"
         parts.append(f'{name}="{esc(value)}"')
     head = " ".join(parts)

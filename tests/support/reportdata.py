@@ -2,13 +2,24 @@
 
     files = workout_files(now, count=24, weeks=6)       # [(name, FIT bytes)], newest last
     set_outcomes(store_path)                             # cycle walk-through results over the stored rows
+    filled = fill(root, files)                           # a private store filled through the real CLI
+    filled.cli("report", ...); filled.history()          # commands in that store's private environment
+    ``filled`` is also a module-scoped pytest fixture (COUNT workouts over WEEKS weeks).
 
 Deterministic: the kinds, loads and outcomes cycle; only ``now`` moves the dates.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 import fitgen
 
@@ -71,3 +82,55 @@ def set_outcomes(db: Path) -> dict[int, str | None]:
     finally:
         store.close()
     return given
+
+
+COUNT, WEEKS = 24, 6
+
+
+@dataclass
+class Filled:
+    """A config pointing at a filled store, its private environment and what was put in."""
+
+    config: Path
+    db: Path
+    env: dict[str, str]
+    results: dict[int, str | None]
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """`python -m cooldownd --config CONFIG ARGS` in this store's private environment only."""
+        return subprocess.run([sys.executable, "-m", "cooldownd", "--config", str(self.config), *args],
+                              capture_output=True, text=True, env=self.env, timeout=timeout)
+
+    def history(self) -> list[dict]:
+        out = self.cli("history", "--json", "--limit", "100000")
+        assert out.returncode == 0, out.stderr
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def fill(root: Path, files: list[tuple[str, bytes]], *, some_fail: bool = False) -> Filled:
+    """Import ``files`` into a fresh store under ``root`` and give the workouts outcomes.
+
+    ``some_fail``: device files that are broken on purpose make the import exit 1, not 2 or worse.
+    """
+    home = root / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COOLDOWND_", "LC_", "NOTIFY_", "WATCHDOG_",
+                                                                                "JOURNAL_STREAM"))}
+    env |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_STATE_HOME": str(home / ".state"),
+           "XDG_DATA_HOME": str(home / ".data"), "XDG_RUNTIME_DIR": str(home / "run"),
+           "DBUS_SESSION_BUS_ADDRESS": f"unix:path={home}/no-such-bus", "LANG": "C.UTF-8"}
+    (home / "run").mkdir(parents=True, mode=0o700)
+    db = home / ".state" / "cooldownd" / "cooldownd.db"
+    config = root / "config.toml"
+    config.write_text(f'[store]\npath = "{db}"\n[notify]\nbackend = "console"\n')
+    filled = Filled(config, db, env, {})
+    out = filled.cli("import", "--no-notify", str(write_files(root / "in", files)), timeout=300)
+    assert out.returncode in ((0, 1) if some_fail else (0,)), out.stderr
+    filled.results = set_outcomes(db)
+    return filled
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Filled:
+    """COUNT generated workouts over the last WEEKS weeks."""
+    root = tmp_path_factory.mktemp("report")
+    return fill(root, workout_files(time.time(), COUNT, WEEKS))
