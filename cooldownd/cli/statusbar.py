@@ -5,7 +5,8 @@ follower sleeps in ``select`` on an inotify descriptor watching that folder (a r
 writing, a create or a delete wakes it; the lock file's close when a daemon dies, too), re-reads the
 file and prints a line only when the line changed. It wakes on its own only when the line would
 change with time (the seconds left of a stretch, once a second) and every ``IDLE_WAKE_S`` as a safety
-net. Without inotify (or before the folder exists) it sleeps ``POLL_S`` between looks.
+net. Before the folder exists it watches the nearest existing parent for its creation; without inotify
+it sleeps ``POLL_S`` between looks.
 """
 
 from __future__ import annotations
@@ -141,15 +142,28 @@ def read_status(status_file: Path, running: Callable[[], int | None]) -> dict[st
         return {}  # starting up, or between writes: a daemon runs, nothing to say yet
 
 
+def _nearest_folder(path: Path) -> Path:
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def follow(status_file: Path, running: Callable[[], int | None], fmt: Callable[[dict | None, dict], str],
            out: TextIO = sys.stdout, clock: Callable[[], float] = time.time) -> None:
-    """Print ``fmt(status, bar_line(status))`` now and on every change, until killed (or the reader leaves)."""
-    last, watch, woke = None, None, False
+    """Print ``fmt(status, bar_line(status))`` now and on every change, until killed (or the reader leaves).
+
+    Before the state folder exists, its nearest existing parent is watched, so its creation wakes us too.
+    """
+    last, watch, watched, woke = None, None, None, False
     try:
         while True:
-            if watch is None and status_file.parent.is_dir():
+            folder = _nearest_folder(status_file.parent)
+            if folder != watched:
+                if watch is not None:
+                    watch.close()
+                watch, watched = None, folder
                 with contextlib.suppress(OSError):
-                    watch = FolderWatch(status_file.parent)
+                    watch = FolderWatch(folder)
             status, now = read_status(status_file, running), clock()
             line = bar_line(status, now)
             text = fmt(status, line)
@@ -167,9 +181,6 @@ def follow(status_file: Path, running: Callable[[], int | None], fmt: Callable[[
                 woke = False
             else:
                 woke = watch.wait(wait)
-                if not status_file.parent.is_dir():  # the folder went away: watch it again once it is back
-                    watch.close()
-                    watch = None
     finally:
         if watch is not None:
             watch.close()

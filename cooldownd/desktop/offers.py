@@ -164,12 +164,10 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
             daemon.update_status(walk=walk_status(effect, coach, headline(row.summary), time.time()))
     try:
         outcome = await present_stored(row.summary, library, settings, notifier, on_effect=publish)
+        await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
     finally:
-        if daemon is not None:
-            daemon.update_status(walk=None)
-    await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
-    if daemon is not None:
-        daemon.update_status(pending_offer=None)
+        if daemon is not None:  # one write: a status bar never sees the offer again after the walk
+            daemon.update_status(walk=None, pending_offer=None)
 
 
 async def offer_workout(store: Store, workout_id: int, settings: Settings, library: Any) -> None:
