@@ -11,6 +11,7 @@ whatever the wall clock does. Measure on the timeline; convert a moment to a wal
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 #: A wall clock this far from the timeline has stepped (drift between the two is far smaller).
 STEP_TOLERANCE_S = 1.0
@@ -25,19 +26,24 @@ def steady() -> float:
 
 
 class Timeline:
-    """A steady clock in POSIX seconds, anchored to the wall clock at creation (and at ``resync``)."""
+    """A steady clock in POSIX seconds, anchored to the wall clock at creation (and at ``resync``).
 
-    def __init__(self) -> None:
+    ``wall`` and ``steady`` are the two clocks it reads (tests replaying recorded time pass the same
+    function for both).
+    """
+
+    def __init__(self, *, wall: Callable[[], float] = time.time, steady: Callable[[], float] = steady) -> None:
+        self._wall, self._steady = wall, steady
         self._offset = 0.0
         self.resync(force=True)
 
     def now(self) -> float:
         """The timeline's time: the wall clock at the anchor plus steady time since."""
-        return steady() + self._offset
+        return self._steady() + self._offset
 
     def shift(self) -> float:
         """How far the wall clock stepped since the anchor (0 while it did not)."""
-        return time.time() - self.now()
+        return self._wall() - self.now()
 
     def to_wall(self, t: float) -> float:
         """A moment of the timeline as a wall-clock stamp, as the wall clock tells time now."""
@@ -45,7 +51,7 @@ class Timeline:
 
     def resync(self, *, force: bool = False) -> bool:
         """Re-anchor to the wall clock if it stepped (or ``force``); True when the timeline moved."""
-        shift = time.time() - self.now()
+        shift = self.shift()
         if not force and abs(shift) <= STEP_TOLERANCE_S:
             return False
         self._offset += shift

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 
 
 class CooldownError(Exception):
@@ -22,8 +23,63 @@ class FitImportError(CooldownError):
         self.reason = reason
 
 
+class StoreErrorKind(enum.Enum):
+    """What went wrong with the database, from SQLite's error code (never from its message text)."""
+
+    CORRUPT = "corrupt"
+    LOCKED = "locked"
+    FULL = "full"
+    READ_ONLY = "read-only"
+    CANNOT_OPEN = "cannot open"
+    IO = "I/O error"
+    NEWER = "newer schema"
+    OTHER = "other"
+
+
+# SQLite's primary result codes (an extended name such as SQLITE_BUSY_SNAPSHOT starts with one).
+_SQLITE_KINDS = (
+    ("SQLITE_CORRUPT", StoreErrorKind.CORRUPT), ("SQLITE_NOTADB", StoreErrorKind.CORRUPT),
+    ("SQLITE_BUSY", StoreErrorKind.LOCKED), ("SQLITE_LOCKED", StoreErrorKind.LOCKED),
+    ("SQLITE_FULL", StoreErrorKind.FULL), ("SQLITE_READONLY", StoreErrorKind.READ_ONLY),
+    ("SQLITE_CANTOPEN", StoreErrorKind.CANNOT_OPEN), ("SQLITE_PERM", StoreErrorKind.CANNOT_OPEN),
+    ("SQLITE_AUTH", StoreErrorKind.CANNOT_OPEN), ("SQLITE_IOERR", StoreErrorKind.IO),
+)
+_OS_KINDS = {errno.ENOSPC: StoreErrorKind.FULL, errno.EDQUOT: StoreErrorKind.FULL, errno.EROFS: StoreErrorKind.READ_ONLY,
+             errno.EACCES: StoreErrorKind.CANNOT_OPEN, errno.EPERM: StoreErrorKind.CANNOT_OPEN,
+             errno.EIO: StoreErrorKind.IO}
+ADVICE = {
+    StoreErrorKind.CORRUPT: "restart cooldownd to move it aside and start afresh",
+    StoreErrorKind.LOCKED: "another program holds it (a second cooldownd, or an sqlite3 shell); close it and try again",
+    StoreErrorKind.FULL: "the disk is full; free some disk space and try again",
+    StoreErrorKind.READ_ONLY: "it is read-only; check the permissions and owner of the file and its folder",
+    StoreErrorKind.CANNOT_OPEN: "check the state folder's permissions, or set [store] path",
+    StoreErrorKind.IO: "the disk reported an error; check it (dmesg) and its free space",
+    StoreErrorKind.NEWER: "upgrade cooldownd",
+    StoreErrorKind.OTHER: "run with -v for details",
+}
+
+
 class StoreError(CooldownError):
-    """The state database cannot be used."""
+    """The state database cannot be used; ``kind`` says why (branch on it, not on the text)."""
+
+    def __init__(self, message: str, kind: StoreErrorKind = StoreErrorKind.OTHER) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    @classmethod
+    def from_sqlite(cls, path: object, exc: Exception, doing: str = "") -> StoreError:
+        """The error for an ``sqlite3.Error``, its kind from ``sqlite_errorname``; the advice fits the kind."""
+        name = getattr(exc, "sqlite_errorname", None) or ""
+        kind = next((k for prefix, k in _SQLITE_KINDS if name.startswith(prefix)), StoreErrorKind.OTHER)
+        what = f"{doing}: " if doing else ""
+        return cls(f"{path}: {what}{exc} ({kind.value}); {ADVICE[kind]}", kind)
+
+    @classmethod
+    def from_os(cls, path: object, exc: OSError, doing: str) -> StoreError:
+        """The error for an ``OSError`` (the state folder, the lock file), its kind from ``errno``."""
+        kind = _OS_KINDS.get(exc.errno or 0, StoreErrorKind.OTHER)
+        advice = "check permissions or set [store] path" if kind is StoreErrorKind.CANNOT_OPEN else ADVICE[kind]
+        return cls(f"{path}: {doing}: {exc.strerror or exc}; {advice}", kind)
 
 
 class BluetoothUnavailableReason(enum.Enum):

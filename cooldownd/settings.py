@@ -92,6 +92,7 @@ class WatchSettings(_Section):
     )
     poll_s: float = Field(30.0, gt=0)
     settle_s: float = Field(2.0, ge=0)
+    unfinished_wait_s: float = Field(300.0, ge=0)
     force_poll: bool = False
 
 

@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     hist = sub.add_parser("history", help="recent workouts and their walk-throughs")
     hist.add_argument("--json", action="store_true")
     hist.add_argument("--limit", type=int, default=20, metavar="N")
+    hist.add_argument("--all", action="store_true",
+                      help="also the poorer copies a richer record of the same session superseded (marked)")
     st = sub.add_parser("status", help="what the daemon is doing")
     st.add_argument("--json", action="store_true", help="the same as --format json")
     st.add_argument("--format", choices=("text", "json", "waybar"), default=None,
@@ -140,20 +142,20 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    """Recent workouts with their walk-through outcome."""
-    from cooldownd.store import Store
+    """Recent workouts with their walk-through outcome (``--all``: superseded copies too, marked)."""
+    from cooldownd.daemon.instance import open_for_reading
+    from cooldownd.record.lines import history_line
 
     settings = _settings(args)
-    store = Store.open_readonly(settings.store_path())  # never writes a database a running daemon holds
-    if store is None:
-        rows = []
-    else:
+    store = open_for_reading(settings)  # read-only: never writes a database a running daemon holds
+    rows = []
+    if store is not None:
         try:
-            rows = store.workouts(limit=max(args.limit, 0))
+            rows = store.workouts(limit=max(args.limit, 0), superseded=args.all)
         finally:
             store.close()
     for row in rows:
-        entry = dict(row.summary, id=row.id, source=row.source, offered_at=row.offered_at, walkthrough=row.outcome)
+        entry = history_line(row, marked=args.all)
         if args.json:
             print(json.dumps(entry))
         else:
@@ -168,9 +170,10 @@ def _history_line(e: dict) -> str:
 
     load = e.get("load")
     outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
+    mark = f"  (superseded by #{e['superseded_by']})" if e.get("superseded_by") else ""
     return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
-            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}")
+            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}{mark}")
 
 
 def cmd_service(args: argparse.Namespace) -> int:

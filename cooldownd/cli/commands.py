@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from cooldownd import settings as cfg
 from cooldownd.core.model import Level, Routine
+from cooldownd.record import lines
+from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
     from cooldownd.core.routines import Library
@@ -143,29 +145,30 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _human(r: dict) -> str:
-    if r["status"] in ("skipped", "error"):
-        return f"{r['status']:<9} {r['file']}: {r['error']}"
-    if r["status"] == "duplicate":
-        return f"duplicate {r['file']}"
+def _human(r: Result) -> str:
+    if r.status in ("skipped", "error"):
+        return f"{r.status:<9} {r.file}: {r.error}"
+    if r.status == "duplicate" or r.summary is None:
+        return f"duplicate {r.file}"
     from cooldownd.core.wording import format_duration, level_word
 
-    note = f"  ({r['note']})" if r.get("note") else ""
-    return (f"imported  {r['file']}: {r['sport']} {format_duration(r.get('duration_s') or 0)}, load {r['load']} "
-            f"({r['load_source']}), {level_word(r['level'])}{note}")
+    s = r.summary
+    note = f"  ({s.note})" if s.note else ""
+    return (f"imported  {r.file}: {s.sport} {format_duration(s.duration_s or 0)}, load {s.load} "
+            f"({s.load_source}), {level_word(s.level)}{note}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
     from cooldownd.imports.bulk import import_many
     from cooldownd.routinefile import load_library
-    from cooldownd.store import Store
+    from cooldownd.daemon.instance import open_store
 
     settings = cfg.load(args.config)[0]
     library = load_library(settings.routines.file)
-    store = Store.open(settings.store_path())
+    store = open_store(settings)
     counts: dict[str, int] = {}
-    results: list[dict] = []
+    results: list[Result] = []
     progress = _Progress()
     t0 = time.monotonic()
     try:
@@ -173,9 +176,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                              knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
                              jobs=args.jobs, progress=progress):
             progress.clear()
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
-            results.append({k: r.get(k) for k in ("status", "id", "end")})
-            print(json.dumps(r) if args.json else _human(r), flush=True)
+            counts[r.status] = counts.get(r.status, 0) + 1
+            results.append(r)
+            print(json.dumps(lines.import_line(r)) if args.json else _human(r), flush=True)
         progress.clear()
         elapsed = time.monotonic() - t0
         total = sum(counts.values())
@@ -188,11 +191,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if counts.get("error") else 0
 
 
-def _offer_after_import(store, settings: cfg.Settings, library, results: list[dict]) -> None:
+def _offer_after_import(store, settings: cfg.Settings, library, results: list[Result]) -> None:
     from cooldownd.daemon.instance import signal_daemon
     from cooldownd.desktop.offers import newest_unoffered, offer_workout
 
-    if not any(r["status"] == "imported" for r in results):
+    if not any(r.status == "imported" for r in results):
         return
     if signal_daemon(settings):
         log.info("import: the running daemon will offer the cool-down if one is due")

@@ -18,6 +18,7 @@ from pathlib import Path
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError
 from cooldownd.report import model, page, units as locale_units
+from cooldownd.daemon.instance import open_for_reading
 from cooldownd.store import Store
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the report; print where (and how much); open it with ``--open``."""
     settings = cfg.load(args.config)[0]
     t0 = time.monotonic()
-    store = Store.open_readonly(settings.store_path())
+    store = open_for_reading(settings)
     try:
         text = page.render(build(store, args.since, time.time(), settings.notify.max_age))
     finally:

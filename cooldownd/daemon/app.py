@@ -2,7 +2,9 @@
 
 Like hypercorn's ``run``: the shutdown trigger is an injected awaitable (tests pass ``event.wait``);
 signal handlers are installed only when none is given. Each supervisor has its own error boundary:
-it logs, backs off and restarts, so one failing edge never takes the others down.
+it logs, backs off (``core.retry.backoff``) and restarts, so one failing edge never takes the others
+down. No supervisor is handed the daemon: each gets what it uses (the store, its settings section,
+the recorder's rules, the status sink, the offers queue), as hypercorn hands each server its config.
 """
 
 from __future__ import annotations
@@ -10,24 +12,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
+import datetime as dt
 import logging
 import os
+import random
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from cooldownd import settings as cfg
-from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.core.retry import backoff
 from cooldownd.daemon.instance import acquire_lock, status_path
-from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
-from cooldownd.store import AsyncStore, Store
+from cooldownd.daemon.status import Status
 from cooldownd.daemon.systemd import SdNotify
+from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
+from cooldownd.errors import ConfigError, CooldownError
+from cooldownd.record.recorder import Rules
+from cooldownd.store import AsyncStore, Store
 
 log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_S = 3.0
+# SIGTERM to exit at most this long, whatever a worker thread is blocked in (a stalled FUSE read, a
+# database another process holds locked): systemd's TimeoutStopSec would SIGKILL us at 10 s.
+EXIT_DEADLINE_S = 4.0
+HEALTHY_S = 300.0  # a supervisor that ran this long starts its backoff afresh
 
 
 class _Shutdown(Exception):
@@ -47,19 +58,23 @@ class Daemon:
         self.store = store
         self.sd = sd or SdNotify()
         self.library = load_library(settings.routines.file)
-        self.started = time.time()
         self.offers: asyncio.Queue[int | None] = asyncio.Queue()
-        self.status: dict[str, Any] = {"pid": os.getpid(), "started": self.started, "folders": [],
-                                       "device": None, "last_workout": None, "pending_offer": None,
-                                       "workout": None, "walk": None}
+        self.status = Status(self.sd, status_path(settings), ble_enabled=settings.ble.enabled)
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._live = None
+        self._live: Any = None
+        self._signalled = False  # signal handlers installed: a real process, the exit backstop applies
+
+    def rules(self) -> Rules:
+        """The recorder's rules as configured now (a reload changes them; the year turns)."""
+        return Rules(self.settings.athlete_profile(), self.settings.intensity_knobs(), self.library,
+                     dt.date.today().year)
 
     async def run(self, shutdown: Awaitable[Any] | None = None) -> None:
         """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        self._signalled = shutdown is None
         if shutdown is None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
@@ -76,12 +91,13 @@ class Daemon:
         finally:
             for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
-            with contextlib.suppress(OSError):
-                status_path(self.settings).unlink()
+            self.status.remove()
 
     async def _until(self, shutdown: Awaitable[Any]) -> None:
         await shutdown
         log.info("cooldownd: stopping")
+        if self._signalled:
+            _exit_backstop(EXIT_DEADLINE_S)
         self.sd.stopping()
         await self._drain()
         raise _Shutdown
@@ -94,38 +110,39 @@ class Daemon:
                     await self._live.flush()
 
     async def _start_supervisors(self, tg: asyncio.TaskGroup) -> None:
-        from cooldownd.daemon.folders import FolderImporter
-
         for row in await self.store.call(Store.workouts, 1):
-            self.note_workout(row.summary, row.end)
-        folders = FolderImporter(self)
+            self.status.note_workout(row.summary)
+        folders = self._folders()
         self._spawn(tg, "folders", folders.run)
         self._spawn(tg, "offers", self._offer_loop)
         if self.settings.ble.enabled:
-            from cooldownd.live.session import LiveSession
-
-            self._live = LiveSession(self)
+            self._live = self._live_session()
             self._spawn(tg, "live", self._live.run)
-        interval = self.sd.watchdog_interval()
-        if interval:
-            self._spawn(tg, "watchdog", lambda: self._watchdog(interval))
+        if self.sd.watchdog_interval():
+            self._spawn(tg, "watchdog", self.sd.watchdog_loop)
         self.offers.put_nowait(None)  # a workout that ended while we were down may still be offered
         try:
             async with asyncio.timeout(30):
                 await folders.watching.wait()
         except TimeoutError:
             log.warning("watched folders are not up after 30 s; telling systemd we are ready anyway")
-        self.sd.ready(self.status_line())
-        self.update_status()
-        log.info("cooldownd: ready (%s)", self.status_line())
+        self.sd.ready(self.status.line())
+        self.status.update()
+        log.info("cooldownd: ready (%s)", self.status.line())
+
+    def _folders(self) -> Any:
+        from cooldownd.daemon.folders import FolderImporter
+
+        return FolderImporter(self.settings.watch, self.store.store.path, self.rules, self.status, self.offers)
+
+    def _live_session(self) -> Any:
+        from cooldownd.live.session import LiveSession
+
+        s = self.settings
+        return LiveSession(self.store, s.ble, s.detect, self.rules, self.status, self.offers)
 
     def _spawn(self, tg: asyncio.TaskGroup, name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._tasks[name] = tg.create_task(_supervise(name, fn), name=name)
-
-    async def _watchdog(self, interval: float) -> None:
-        while True:
-            self.sd.watchdog()
-            await asyncio.sleep(interval)
 
     # -- reload ---------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -138,16 +155,17 @@ class Daemon:
             library = load_library(new.routines.file)
         except ConfigError as exc:
             log.error("reload refused, keeping the running configuration: %s", exc)
-            self.sd.ready(self.status_line())
+            self.sd.ready(self.status.line())
             return
         old, self.settings, self.library = self.settings, new, library
+        self.status.ble_enabled = new.ble.enabled
         log.info("configuration reloaded from %s", self.config_path)
         if self._tg is not None:
             if (old.watch, old.store) != (new.watch, new.store):
                 self._restart("folders")
-            if old.ble != new.ble or old.detect != new.detect or old.athlete != new.athlete:
+            if (old.ble, old.detect, old.athlete, old.intensity) != (new.ble, new.detect, new.athlete, new.intensity):
                 self._restart("live")
-        self.sd.ready(self.status_line())
+        self.sd.ready(self.status.line())
 
     def _restart(self, name: str) -> None:
         task = self._tasks.get(name)
@@ -155,13 +173,9 @@ class Daemon:
             task.cancel()
         assert self._tg is not None
         if name == "folders":
-            from cooldownd.daemon.folders import FolderImporter
-
-            self._spawn(self._tg, name, FolderImporter(self).run)
+            self._spawn(self._tg, name, self._folders().run)
         elif name == "live" and self.settings.ble.enabled:
-            from cooldownd.live.session import LiveSession
-
-            self._live = LiveSession(self)
+            self._live = self._live_session()
             self._spawn(self._tg, name, self._live.run)
 
     # -- offers ---------------------------------------------------------------------------------
@@ -177,62 +191,29 @@ class Daemon:
                 continue
             notifier = await notifier_for(self.settings, self.library)
             try:
-                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self)
+                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self.status)
             finally:
                 await notifier.aclose()
 
-    # -- status ---------------------------------------------------------------------------------
-    def status_line(self) -> str:
-        """One human line for systemd's STATUS= and ``cooldownd status``."""
-        s = self.status
-        parts = [f"watching {len(s['folders'])} folder{'s' if len(s['folders']) != 1 else ''}"]
-        dev = s.get("device")
-        if dev:
-            text = f"{dev.get('name') or dev.get('address')} {dev.get('state', '')}".strip()
-            if dev.get("hr") is not None:
-                text += f", HR {dev['hr']}"
-            if dev.get("battery") is not None:
-                text += f", battery {dev['battery']} %"
-            parts.append(text)
-        elif self.settings.ble.enabled:
-            parts.append(s.get("ble") or "looking for a heart-rate strap")
-        last = s.get("last_workout")
-        if last:
-            from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 
-            what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")
-            level = level_word(last.get("level") or "?")
-            parts.append(f"last: {what} {format_duration(last.get('duration_s') or 0)}, {level}, "
-                         f"{ago(time.time() - last['end_ts'])} ago")
-        return "; ".join(parts)
+def _exit_backstop(deadline_s: float) -> None:
+    """End the process ``deadline_s`` from now if it has not ended by itself (a thread that never returns)."""
 
-    def update_status(self, **changes: Any) -> None:
-        """Merge ``changes`` into the status; tell systemd and write the status file."""
-        self.status.update(changes)
-        line = self.status_line()
-        self.sd.status(line)
-        data = dict(self.status, line=line, updated=time.time())
-        path = status_path(self.settings)
-        tmp = path.with_suffix(".tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(json.dumps(data))
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.debug("%s: cannot write status: %s", path, exc)
+    def expire() -> None:
+        log.warning("cooldownd: not stopped %.1f s after the signal (a worker is blocked); exiting now", deadline_s)
+        with contextlib.suppress(Exception):
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+        os._exit(0)
 
-    def note_workout(self, summary: dict[str, Any], end_ts: float) -> None:
-        """Remember the newest workout for the status line."""
-        last = self.status.get("last_workout")
-        if last is None or end_ts >= last["end_ts"]:
-            self.update_status(last_workout={k: summary.get(k) for k in ("sport", "sub_sport", "level", "duration_s",
-                                                                          "load", "start")} | {"end_ts": end_ts})
+    timer = threading.Timer(deadline_s, expire)
+    timer.daemon = True  # a process that ends by itself in time does not wait for it
+    timer.start()
 
 
 async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``fn`` forever: log a failure, back off (1 s doubling to 60 s), restart."""
-    delay = 1.0
+    """Run ``fn`` until it returns: log a failure, back off (``core.retry.backoff``), restart."""
+    failures = 0
     while True:
         t0 = time.monotonic()
         try:
@@ -240,14 +221,16 @@ async def _supervise(name: str, fn: Callable[[], Coroutine[Any, Any, None]]) -> 
             return
         except asyncio.CancelledError:
             raise
-        except CooldownError as exc:
-            log.error("%s: %s; retrying in %.0f s", name, exc, delay)
-        except Exception:
-            log.exception("%s: failed; restarting in %.0f s", name, delay)
-        if time.monotonic() - t0 > 300:
-            delay = 1.0
+        except Exception as exc:
+            if time.monotonic() - t0 > HEALTHY_S:
+                failures = 0
+            delay = backoff(failures, random.random())
+            failures += 1
+            if isinstance(exc, CooldownError):
+                log.error("%s: %s; retrying in %.0f s", name, exc, delay)
+            else:
+                log.exception("%s: failed; restarting in %.0f s", name, delay)
         await asyncio.sleep(delay)
-        delay = min(delay * 2, 60.0)
 
 
 # -- commands -------------------------------------------------------------------------------------

@@ -8,35 +8,36 @@ serialises the two connections' short write transactions.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from cooldownd.daemon import watch
+from cooldownd.ports import StatusSink
+from cooldownd.record.recorder import Rules
+from cooldownd.record.summary import Result
+from cooldownd.settings import WatchSettings
 from cooldownd.store import AsyncStore, Store
-
-if TYPE_CHECKING:
-    from cooldownd.daemon.app import Daemon
 
 log = logging.getLogger(__name__)
 
 
-def _import(store: Store, paths: Sequence[Path], settings: Any, library: Any) -> list[dict[str, Any]]:
+def _import(store: Store, paths: Sequence[Path], rules: Rules) -> list[Result]:
     """On the import thread: import ``paths`` (each file in its own error boundary)."""
     from cooldownd.imports.importer import import_paths
 
-    return list(import_paths(paths, store=store, athlete=settings.athlete_profile(), knobs=settings.intensity_knobs(),
-                             library=library, this_year=dt.date.today().year))
+    return list(import_paths(paths, store=store, athlete=rules.athlete, knobs=rules.knobs, library=rules.library,
+                             this_year=rules.this_year))
 
 
 class FolderImporter:
-    """Imports what lands in ``watch.folders`` and asks the daemon to offer the newest recent workout."""
+    """Imports what lands in ``watch.folders`` and asks for the newest recent workout to be offered."""
 
-    def __init__(self, daemon: Daemon) -> None:
-        self.d = daemon
-        self.folders = tuple(daemon.settings.watch.folders)
+    def __init__(self, settings: WatchSettings, store_path: Path, rules: Callable[[], Rules], status: StatusSink,
+                 offers: asyncio.Queue[int | None]) -> None:
+        self.settings, self.store_path, self.rules = settings, store_path, rules
+        self.status, self.offers = status, offers
+        self.folders = tuple(settings.folders)
         self.watching = asyncio.Event()
         self.imports: AsyncStore | None = None
 
@@ -46,18 +47,20 @@ class FolderImporter:
         Watching starts first so nothing lands unseen between the catch-up scan and the watch; a file
         both scanned and handed over is simply a duplicate the second time.
         """
-        w = self.d.settings.watch
-        self.d.update_status(folders=list(self.folders))
-        self.imports = AsyncStore(await asyncio.to_thread(Store.open, self.d.store.store.path))
+        self.status.update(folders=list(self.folders))
+        self.imports = AsyncStore(await asyncio.to_thread(Store.open, self.store_path))
         try:
-            await self._watch(w)
+            await self._watch(self.settings)
         finally:
             await asyncio.to_thread(self.imports.close)
 
-    async def _watch(self, w: Any) -> None:
+    async def _watch(self, w: WatchSettings) -> None:
         async with asyncio.TaskGroup() as tg:
+            from cooldownd.imports.partial import incomplete
+
             tg.create_task(watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
-                                       on_file=self._on_file, ready=self.watching))
+                                       on_file=self._on_file, ready=self.watching, unfinished=incomplete,
+                                       unfinished_wait_s=w.unfinished_wait_s))
             await self.watching.wait()
             existing = await watch.scan_existing(self.folders)
             if existing:
@@ -69,15 +72,14 @@ class FolderImporter:
 
     async def _import(self, paths: Sequence[Path]) -> None:
         assert self.imports is not None
-        results = await self.imports.call(_import, paths, self.d.settings, self.d.library)
-        fresh = [r for r in results if r.get("status") == "imported"]
+        results = await self.imports.call(_import, paths, self.rules())
+        fresh = [r.summary for r in results if r.status == "imported" and r.summary is not None]
         for r in results:
-            if r.get("status") == "error":
-                log.warning("%s: %s", r.get("file"), r.get("error"))
-            elif r.get("status") == "imported":
-                log.info("%s: imported %s, %s", r.get("file"), r.get("sport"), r.get("level"))
-        for r in fresh:
-            end = dt.datetime.fromisoformat(r["end"].replace("Z", "+00:00")).timestamp()
-            self.d.note_workout(r, end)
+            if r.status == "error":
+                log.warning("%s: %s", r.file, r.error)
+            elif r.status == "imported" and r.summary is not None:
+                log.info("%s: imported %s, %s", r.file, r.summary.sport, r.summary.level.value)
+        for summary in fresh:
+            self.status.note_workout(summary)
         if fresh:
-            self.d.offers.put_nowait(None)
+            self.offers.put_nowait(None)

@@ -15,7 +15,8 @@ from typing import Any
 from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError, StoreError
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
-from cooldownd.store import Store
+from cooldownd.record import lines
+from cooldownd.store import SCHEMA_VERSION, Store
 
 
 def lock_path(settings: cfg.Settings) -> Path:
@@ -71,6 +72,24 @@ def running_pid(settings: cfg.Settings) -> int | None:
         os.close(fd)
 
 
+def open_store(settings: cfg.Settings) -> Store:
+    """The store for a one-shot command: a database a running daemon holds is never moved aside."""
+    return Store.open(settings.store_path(), move_aside=running_pid(settings) is None)
+
+
+def open_for_reading(settings: cfg.Settings) -> Store | None:
+    """The store for a command that only reads (history, status, report); None when there is none yet.
+
+    Read-only, so safe next to a running daemon. Only a file older than this cooldownd with no daemon
+    holding it is opened to be written: upgraded first, as any other command would.
+    """
+    store = Store.open_readonly(settings.store_path())
+    if store is not None and store.version < SCHEMA_VERSION and running_pid(settings) is None:
+        store.close()
+        store = open_store(settings)
+    return store
+
+
 def signal_daemon(settings: cfg.Settings) -> bool:
     """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
     pid = running_pid(settings)
@@ -97,14 +116,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError, ValueError):
             data.update(json.loads(status_path(settings).read_text()))
             data["uptime_s"] = round(time.time() - data["started"])
-    store = Store.open_readonly(settings.store_path())  # the daemon's database: read, never written
+    store = open_for_reading(settings)
     rows = []
     if store is not None:
         try:
             rows = store.workouts(limit=1)
         finally:
             store.close()
-    data["last_workout"] = rows[0].summary if rows else None
+    data["last_workout"] = lines.workout(rows[0].summary) if rows else None
     if fmt == "json":
         print(json.dumps(data))
         return 0

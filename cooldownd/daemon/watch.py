@@ -7,7 +7,9 @@ file systems, when inotify fails, or when ``force_poll``. A file is handed over 
 (size, mtime) stayed unchanged for ``settle_s``, and again only if it changes later.
 Files present when the watcher starts are not handed over unless ``catch_up`` (or use
 ``scan_existing``); folders that appear later are new, so all their files are handed over.
-Ignored: dot files and dot directories, ``*.tmp``, ``*.part``, ``inProgressActivity.fit``.
+Which files: ``imports.inputs.is_workout_file``, the rule imports use too (no dot files, ``*.tmp``,
+``*.part``, ``inProgressActivity.fit``); dot directories are not entered. Only regular files (links
+followed) are handed over: a FIFO or a link to a device is never opened.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ import ctypes.util
 import glob
 import logging
 import os
+import stat
 import struct
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from cooldownd.imports.inputs import is_workout_file
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".fit", ".fit.gz", ".zip")
-IGNORED_SUFFIXES = (".tmp", ".part")
-IGNORED_NAMES = frozenset({"inprogressactivity.fit"})
 # inotify sees no remote or FUSE-side changes on these (prefix match on the mountinfo type).
 POLLED_FS = ("fuse", "nfs", "cifs", "smb", "9p", "afs", "ceph", "sshfs", "davfs", "glusterfs",
              "lustre", "gvfs")
@@ -41,14 +43,8 @@ _EVENT = struct.Struct("iIII")
 
 Sig = tuple[int, int]  # (size, mtime_ns)
 OnFile = Callable[[Path], Awaitable[None]]
-
-
-def is_candidate(name: str | Path) -> bool:
-    """True for a file name the watcher hands over (a FIT file or archive, not a temp file)."""
-    low = Path(name).name.lower()
-    if low.startswith(".") or low in IGNORED_NAMES or low.endswith(IGNORED_SUFFIXES):
-        return False
-    return low.endswith(SUFFIXES)
+Check = Callable[[Path], "str | None"]  # why a settled file is not finished yet, or None
+RECHECK_S = 5.0  # an unfinished file that stopped changing is looked at again this often
 
 
 def expand(folders: Sequence[str]) -> list[Path]:
@@ -117,7 +113,7 @@ def _walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
             try:
                 if entry.is_dir():
                     stack.append(Path(entry.path))
-                elif is_candidate(entry.name) and entry.is_file():
+                elif is_workout_file(entry.name) and entry.is_file():
                     est = entry.stat()
                     files[Path(entry.path)] = (est.st_size, est.st_mtime_ns)
             except OSError:
@@ -126,9 +122,12 @@ def _walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
 
 
 def _sig(path: Path) -> Sig | None:
+    """(size, mtime) of a regular file (links followed); None when gone or not a regular file."""
     try:
         st = path.stat()
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the importer, a link to /dev/zero never ends
         return None
     return (st.st_size, st.st_mtime_ns)
 
@@ -185,9 +184,12 @@ class _Watcher:
     """State of one ``watch`` call: roots, inotify watches, files settling, files known."""
 
     def __init__(self, folders: Sequence[str], poll_s: float, settle_s: float, on_file: OnFile,
-                 force_poll: bool, catch_up: bool) -> None:
+                 force_poll: bool, catch_up: bool, unfinished: Check | None = None,
+                 unfinished_wait_s: float = 300.0) -> None:
         self.folders = tuple(folders)
         self.poll_s, self.settle_s, self.on_file = poll_s, settle_s, on_file
+        self.unfinished, self.unfinished_wait_s = unfinished, unfinished_wait_s
+        self.waiting: dict[Path, tuple[Sig, float]] = {}  # unfinished: (signature, unchanged since)
         self.force_poll, self.catch_up = force_poll, catch_up
         self.roots: dict[Path, bool] = {}  # root -> polled
         self.wds: dict[int, Path] = {}
@@ -305,7 +307,11 @@ class _Watcher:
         """A file was seen: (re)start its settle clock unless it is known or unchanged."""
         sig = sig or _sig(path)
         if sig is None:
-            log.debug("%s: vanished before it settled; dropped", path)
+            if os.path.lexists(path) and str(path) not in self.warned:
+                self.warned.add(str(path))
+                log.info("%s: not a regular file (a FIFO, device or dangling link?); ignored", path)
+            else:
+                log.debug("%s: vanished before it settled; dropped", path)
             self.pending.pop(path, None)
             return
         if self.known.get(path) == sig:
@@ -336,7 +342,7 @@ class _Watcher:
             if mask & IN_ISDIR:
                 if mask & (IN_CREATE | IN_MOVED_TO) and not name.startswith("."):
                     new_dirs.append(path)
-            elif is_candidate(name):
+            elif is_workout_file(name):
                 self._note(path)
         for folder in new_dirs:  # a new sub-folder: watch it, and its files are all new
             files, dirs = await asyncio.to_thread(_walk, folder, self.warned)
@@ -372,11 +378,35 @@ class _Watcher:
             old, _ = self.pending.pop(path)
             if sig is None:
                 log.debug("%s: vanished before it settled; dropped", path)
+                self.waiting.pop(path, None)
             elif sig != old:
                 self.pending[path] = (sig, time.monotonic())
-            else:
+            elif not await self._wait_for_rest(path, sig):
                 self.known[path] = sig
                 await self._hand_over(path)
+
+    async def _wait_for_rest(self, path: Path, sig: Sig) -> bool:
+        """True to keep waiting for a settled file that is not finished (bounded by unfinished_wait_s)."""
+        if self.unfinished is None:
+            return False
+        why = await asyncio.to_thread(self.unfinished, path)
+        now = time.monotonic()
+        first = self.waiting.get(path)
+        if first is None or first[0] != sig:
+            first = (sig, now)
+        if why is None:
+            self.waiting.pop(path, None)
+            return False
+        if now - first[1] >= self.unfinished_wait_s:
+            self.waiting.pop(path, None)
+            log.warning("%s: still unfinished after %g s unchanged (%s); importing what is there", path,
+                        self.unfinished_wait_s, why)
+            return False
+        if path not in self.waiting:
+            log.info("%s: not finished yet (%s); waiting up to %g s for the rest", path, why, self.unfinished_wait_s)
+        self.waiting[path] = first
+        self.pending[path] = (sig, now + min(RECHECK_S, self.unfinished_wait_s) - self.settle_s)
+        return True
 
     async def _hand_over(self, path: Path) -> None:
         log.debug("%s: settled; handing over", path)
@@ -390,12 +420,16 @@ class _Watcher:
 
 async def watch(folders: Sequence[str], *, on_file: OnFile, poll_s: float = 30.0,
                 settle_s: float = 2.0, force_poll: bool = False, catch_up: bool = False,
-                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None) -> None:
+                stop: asyncio.Event | None = None, ready: asyncio.Event | None = None,
+                unfinished: Check | None = None, unfinished_wait_s: float = 300.0) -> None:
     """Hand each new settled file in ``folders`` to ``on_file`` until ``stop`` is set.
 
-    ``ready`` is set once the folders present at start are scanned and watched.
+    ``ready`` is set once the folders present at start are scanned and watched. ``unfinished``
+    (blocking, run on a thread) says why a settled file is not finished yet (a copy in chunks
+    slower than ``settle_s``): it is handed over once finished, or once it stayed unchanged and
+    unfinished for ``unfinished_wait_s``.
     """
-    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up)
+    watcher = _Watcher(folders, poll_s, settle_s, on_file, force_poll, catch_up, unfinished, unfinished_wait_s)
     try:
         async with asyncio.TaskGroup() as tg:
             if stop is not None:

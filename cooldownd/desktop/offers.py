@@ -16,6 +16,8 @@ from cooldownd.core.coach import Card, Coach, CoachKnobs, Effect, Hide, Outcome,
 from cooldownd.core.model import Level, Routine
 from cooldownd.core.routines import Library, choose
 from cooldownd.desktop.notify import Notifier, Press
+from cooldownd.ports import StatusSink
+from cooldownd.record.summary import Summary
 from cooldownd.settings import NotifySettings, Settings
 from cooldownd.store import AsyncStore, Store
 from cooldownd.desktop.walk import walk
@@ -36,21 +38,9 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
             "ended_at": outcome.ended_at}
 
 
-def headline(summary: dict[str, Any]) -> str:
-    """The offer's first line, from a stored summary."""
-    from cooldownd.core import wording
-
-    if summary.get("headline"):
-        return str(summary["headline"])
-    return wording.headline(summary.get("level") or "moderate", summary.get("sport") or "generic",
-                            summary.get("sub_sport") or "generic", summary.get("duration_s") or 0,
-                            summary.get("load"))
-
-
-def routine_for(summary: dict[str, Any], library: Library) -> Routine:
+def routine_for(summary: Summary, library: Library) -> Routine:
     """The routine matching a stored summary's level and sport."""
-    return choose(library, Level(summary.get("level") or "moderate"), summary.get("sport") or "generic",
-                  summary.get("sub_sport") or "generic")
+    return choose(library, summary.level, summary.sport, summary.sub_sport)
 
 
 def offer_time(summary_end: float, now: float, notify: NotifySettings) -> float | None:
@@ -89,13 +79,13 @@ async def present(routine: Routine, title: str, notifier: Notifier, knobs: Coach
     return await walk(coach, notifier, clock=clock, on_effect=on_effect)
 
 
-async def present_stored(summary: dict[str, Any], library: Library, settings: Settings, notifier: Notifier,
+async def present_stored(summary: Summary, library: Library, settings: Settings, notifier: Notifier,
                          clock: Callable[[], float] = time.time,
                          on_effect: Callable[..., None] | None = None) -> Outcome:
     """Offer the cool-down for a stored workout summary."""
-    return await present(routine_for(summary, library), headline(summary), notifier, coach_knobs(settings.notify),
-                         level=Level(summary.get("level") or "moderate"), load=summary.get("load"),
-                         hrr60=summary.get("hrr60"), clock=clock, on_effect=on_effect)
+    return await present(routine_for(summary, library), summary.headline, notifier, coach_knobs(settings.notify),
+                         level=summary.level, load=summary.load, hrr60=summary.hrr60, clock=clock,
+                         on_effect=on_effect)
 
 
 def walk_status(effect: Effect, coach: Coach, title: str, now: float) -> dict[str, Any] | None:
@@ -132,12 +122,12 @@ def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
 
 
 async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Settings, library: Any,
-                              notifier: Any, daemon: Any = None, *, wait: bool = True) -> None:
+                              notifier: Any, status: StatusSink | None = None, *, wait: bool = True) -> None:
     """Wait out quiet hours, offer, walk through, store the outcome. Never offers a workout twice.
 
     ``wait=False`` (a one-shot command) does not sit through quiet hours: it leaves the offer to the daemon.
     """
-    row = await store.call(Store.get_workout, workout_id)
+    row = await store.call(lambda s: s.get_workout(s.current(workout_id)))  # a richer copy may have come
     if row is None or await store.call(Store.was_offered, workout_id):
         return
     at = offer_time(row.end, time.time(), settings.notify)
@@ -149,8 +139,8 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         until = time.strftime("%H:%M", time.localtime(at))
         print(f"quiet hours until {until}: not offering the cool-down now")
         return
-    if daemon is not None:
-        daemon.update_status(pending_offer={"workout": workout_id, "at": at})
+    if status is not None:
+        status.update(pending_offer={"workout": workout_id, "at": at})
     await asyncio.sleep(max(0.0, at - time.time()))
     await store.call(Store.mark_offered, workout_id, time.time())
     cues = getattr(notifier, "cues", None)
@@ -159,15 +149,15 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
 
         cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, workout_id))
     publish = None
-    if daemon is not None:
+    if status is not None:
         def publish(effect: Effect, coach: Coach) -> None:
-            daemon.update_status(walk=walk_status(effect, coach, headline(row.summary), time.time()))
+            status.update(walk=walk_status(effect, coach, row.summary.headline, time.time()))
     try:
         outcome = await present_stored(row.summary, library, settings, notifier, on_effect=publish)
         await store.call(Store.record_outcome, workout_id, outcome_dict(outcome))
     finally:
-        if daemon is not None:  # one write: a status bar never sees the offer again after the walk
-            daemon.update_status(walk=None, pending_offer=None)
+        if status is not None:  # one write: a status bar never sees the offer again after the walk
+            status.update(walk=None, pending_offer=None)
 
 
 async def offer_workout(store: Store, workout_id: int, settings: Settings, library: Any) -> None:

@@ -9,11 +9,9 @@ transitions are not workouts), with the per-message conversions of fitvalues.py.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cooldownd.core.model import Record, Workout
 from cooldownd.errors import FitImportError
@@ -152,37 +150,6 @@ def workouts_from_messages(messages: Sequence[tuple[str, dict]], source: str) ->
         if wk is not None:
             content.workouts.append(wk)
     return content
-
-
-def read_bytes(path: str | Path) -> bytes:
-    """The FIT bytes of a .fit or .fit.gz file."""
-    p = Path(path)
-    data = p.read_bytes()
-    if p.name.lower().endswith(".gz") or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise FitImportError(str(p), f"bad gzip data ({exc})") from exc
-    return data
-
-
-def read_workouts(path: str | Path) -> FitContent:
-    """Decode a .fit or .fit.gz file into its workouts (truncated files: the readable part)."""
-    source = str(path)
-    decoded = decode_messages(read_bytes(path), source)
-    if decoded.error_kind == "bad_crc" or not decoded.messages:
-        raise FitImportError(source, decoded.error or "no FIT messages")
-    content = workouts_from_messages(decoded.messages, source)
-    if decoded.error:
-        note = f"{decoded.error}: imported the readable part"
-        content.workouts[:] = [_with_note(w, note) for w in content.workouts]
-    return content
-
-
-def _with_note(w: Workout, note: str) -> Workout:
-    from dataclasses import replace
-
-    return replace(w, note=note)
 
 
 @dataclass(slots=True)

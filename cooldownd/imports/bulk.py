@@ -23,6 +23,7 @@ from typing import Any
 
 from cooldownd.imports import importer
 from cooldownd.imports.inputs import expand, inputs
+from cooldownd.record.summary import Result
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,14 @@ def default_jobs() -> int:
 
 def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None, athlete: Any, knobs: Any,
                 library: Any, this_year: int | None = None, jobs: int | None = None,
-                progress: importer.Progress | None = None) -> Iterator[dict]:
+                progress: importer.Progress | None = None) -> Iterator[Result]:
     """Import every input, yielding one result per workout or failed input, in input order."""
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
+    paths = list(paths)
     todo = list(inputs(paths))
     if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
-        yield from importer.import_paths([n for n, _ in todo], store=store, athlete=athlete, knobs=knobs,
+        # the paths, not the names: a name is for showing (a non-UTF-8 one has U+FFFD in it)
+        yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs,
                                          library=library, this_year=this_year, progress=progress)
         return
     job = importer.Job(athlete, knobs, library, store.history_max_hr(), this_year)
@@ -60,7 +63,7 @@ class _Slot:
     """One thing to settle in input order: an input starting, a ready line, or a file."""
 
     name: str
-    line: dict | None = None
+    line: Result | None = None
     sha: str = ""
     data: bytes | None = None  # kept only for a file not sent (a copy of one in flight)
     future: Future | None = None
@@ -74,7 +77,7 @@ def _slots(todo: list, store: Any, pool: _Pool) -> Iterator[_Slot]:
     for done, (name, loader) in enumerate(todo):
         yield _Slot(name, start=done)
         for member, body in expand(name, loader):
-            if isinstance(body, dict):
+            if isinstance(body, Result):
                 yield _Slot(member, line=body)
                 continue
             sha = hashlib.sha256(body).hexdigest()
@@ -87,7 +90,7 @@ def _slots(todo: list, store: Any, pool: _Pool) -> Iterator[_Slot]:
                 yield _Slot(member, sha=sha, future=pool.submit(member, body, sha), size=len(body))
 
 
-def _run(todo: list, store: Any, job: importer.Job, pool: _Pool, progress: Any) -> Iterator[dict]:
+def _run(todo: list, store: Any, job: importer.Job, pool: _Pool, progress: Any) -> Iterator[Result]:
     window: deque[_Slot] = deque()
     held = 0
     feed = _slots(todo, store, pool)

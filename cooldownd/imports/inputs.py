@@ -6,9 +6,11 @@ inputs (a file over 256 MB, an archive expanding past 1 GB or 100x its size, uns
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cooldownd.record import lines
 from cooldownd.errors import FitImportError
+from cooldownd.record.summary import Result
 
 log = logging.getLogger("cooldownd.imports.importer")
 
@@ -26,17 +28,28 @@ MAX_EXPANDED = 1024 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ZIP_DEPTH = 4
 SUFFIXES = (".fit", ".fit.gz", ".zip")
+IGNORED_SUFFIXES = (".tmp", ".part")  # a download or copy in progress
+IGNORED_NAMES = frozenset({"inprogressactivity.fit"})  # Garmin's activity still being recorded
 
 Loader = Callable[[], bytes]
 
 
 def inputs(paths: Iterable[str | Path]) -> Iterator[tuple[str, Loader]]:
-    """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted)."""
+    """(name, loader) for each input: a file, or a folder's wanted files (recursive, sorted).
+
+    The name is for people, JSON and the store (:func:`shown`); the loader opens the real path.
+    """
     for path in map(Path, paths):
         if path.is_dir():
             yield from _folder(path)
         else:
-            yield str(path), _file_loader(path)
+            yield shown(path), _file_loader(path)
+
+
+def shown(path: str | Path) -> str:
+    """A path as text that prints, encodes as UTF-8 and stores: bytes that are not UTF-8 (a Latin-1
+    ``Fahrt_M\xfcnchen.fit``) become U+FFFD, the replacement character. Open files by the real path."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 def _folder(top: Path) -> list[tuple[str, Loader]]:
@@ -46,7 +59,7 @@ def _folder(top: Path) -> list[tuple[str, Loader]]:
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename or top)
-        found.append((where, _failing(str(where), f"cannot read folder ({exc.strerror or exc})")))
+        found.append((where, _failing(shown(where), f"cannot read folder ({exc.strerror or exc})")))
 
     for root, dirs, files in os.walk(top, onerror=unreadable, followlinks=True):
         try:
@@ -59,8 +72,8 @@ def _folder(top: Path) -> list[tuple[str, Loader]]:
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if _wanted(p.name) and p.is_file())
-    return [(str(p), load) for p, load in sorted(found, key=lambda x: x[0])]
+        found.extend((p, _file_loader(p)) for p in (Path(root, f) for f in files) if is_workout_file(p.name) and p.is_file())
+    return [(shown(p), load) for p, load in sorted(found, key=lambda x: x[0])]
 
 
 def _failing(name: str, reason: str) -> Loader:
@@ -69,7 +82,7 @@ def _failing(name: str, reason: str) -> Loader:
     return load
 
 
-def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
+def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | Result]]:
     """(file name, FIT or gzip bytes) for each file of one input, or (name, error line) for a refused one.
 
     A zip is walked twice: the first walk refuses the whole archive (bomb, depth) before any member
@@ -84,32 +97,69 @@ def expand(name: str, loader: Loader) -> Iterator[tuple[str, bytes | dict]]:
             pass
         for member, body in _zip_members(name, data, None, 1):
             refused = isinstance(body, FitImportError)
-            yield member, lines.failure(member, None, "error", body.reason) if refused else body
+            yield member, Result(member, None, "error", body.reason) if refused else body
     except FitImportError as exc:
-        yield name, lines.failure(name, None, "error", exc.reason)
+        yield name, Result(name, None, "error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one input does
-        yield name, lines.failure(name, None, "error", failed_line(name, exc))
+        yield name, Result(name, None, "error", failed_line(name, exc))
 
 
-def _wanted(name: str) -> bool:
-    low = name.lower()
-    return not name.startswith(".") and low.endswith(SUFFIXES)
+def is_workout_file(name: str | os.PathLike[str]) -> bool:
+    """True for a file name worth reading: a FIT file or archive, not hidden, not a temp file.
+
+    The one rule for folders, archives and watched folders (daemon/watch.py).
+    """
+    low = os.path.basename(os.fspath(name)).lower()
+    if low.startswith(".") or low in IGNORED_NAMES or low.endswith(IGNORED_SUFFIXES):
+        return False
+    return low.endswith(SUFFIXES)
 
 
 def _file_loader(p: Path) -> Loader:
     def load() -> bytes:
         try:
-            size = p.stat().st_size
-            if size > MAX_FILE:
-                raise FitImportError(str(p), f"file is {size // 2**20} MB, over the 256 MB limit; not a workout file")
-            return p.read_bytes()
+            return read_regular(p)
         except FileNotFoundError as exc:
-            raise FitImportError(str(p), "no such file") from exc
+            raise FitImportError(shown(p), "no such file") from exc
         except IsADirectoryError as exc:
-            raise FitImportError(str(p), "is a directory") from exc
+            raise FitImportError(shown(p), "is a directory") from exc
         except OSError as exc:
-            raise FitImportError(str(p), f"cannot read ({exc.strerror or exc})") from exc
+            raise FitImportError(shown(p), f"cannot read ({exc.strerror or exc})") from exc
     return load
+
+
+def read_regular(p: Path, limit: int = MAX_FILE) -> bytes:
+    """The bytes of a regular file (symlinks followed), at most ``limit``; FitImportError for anything else.
+
+    Opened non-blocking and checked with fstat before any read: a FIFO named x.fit would block an
+    open or read for good, a link to /dev/zero never ends. Reads stop at ``limit`` + 1 bytes
+    whatever the file claims (it may grow while being read).
+    """
+    fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(p))
+        if not stat.S_ISREG(st.st_mode):
+            raise FitImportError(shown(p), f"not a regular file ({_KINDS.get(stat.S_IFMT(st.st_mode), 'special')}); "
+                                 "skipped")
+        if st.st_size > limit:
+            raise FitImportError(shown(p), f"file is {st.st_size // 2**20} MB, over the {limit // 2**20} MB limit; "
+                                 "not a workout file")
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FitImportError(shown(p), f"file grew past the {limit // 2**20} MB limit while being read; "
+                                 "not a workout file")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket"}
 
 
 def gunzip(name: str, data: bytes) -> bytes:
@@ -153,7 +203,7 @@ def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> 
         if _unsafe(info.filename):
             yield member, FitImportError(member, "unsafe member name (absolute or '..'); refusing it")
             continue
-        if not _wanted(PurePosixPath(info.filename.replace("\\", "/")).name):
+        if not is_workout_file(PurePosixPath(info.filename.replace("\\", "/")).name):
             continue
         try:
             with zf.open(info) as fh:

@@ -10,19 +10,19 @@ starts over with a backoff (:func:`backoff`) whatever went wrong. A quiet-link w
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import random
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
 from typing import Any
 
 from cooldownd.clock import Timeline
+from cooldownd.core.retry import backoff
 from cooldownd.live.blefaults import BluezWatch, classify
+from cooldownd.live.events import (BleEvent, Connected, DeviceInfo, DisconnectReason, Disconnected, Sample,
+                                   Unavailable)
 from cooldownd.core.hr import MalformedPacket, decode, decode_battery, decode_location
-from cooldownd.core.model import HrSample
-from cooldownd.errors import BleError, BluetoothUnavailable, BluetoothUnavailableReason, StrapNotFound
+from cooldownd.errors import BleError, BluetoothUnavailable, StrapNotFound
 
 log = logging.getLogger(__name__)
 
@@ -34,68 +34,9 @@ BATTERY_SERVICE = "0000180f-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
 
 LOW_BATTERY_PERCENT = 15
-JITTER = 0.25  # a backoff is shortened by up to this fraction so many daemons do not retry in step
 # bleak's manager learns of the same change on its own bus connection: give it a moment to catch up.
 WAKE_SETTLE_S = 0.2
 
-
-def backoff(attempt: int, rand: float, base: float = 1.0, cap: float = 60.0) -> float:
-    """Seconds to wait before retry ``attempt`` (0-based): base doubling up to cap, less jitter * rand."""
-    nominal = min(cap, base * 2.0 ** min(max(attempt, 0), 64))
-    return nominal * (1.0 - JITTER * min(max(rand, 0.0), 1.0))
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """A heart-rate device seen by a scan."""
-
-    address: str
-    name: str | None
-    rssi: int | None
-
-
-class DisconnectReason(enum.Enum):
-    """Why a connected link ended."""
-
-    LINK_LOST = "link lost"
-    QUIET = "no heart-rate packet within quiet_s"
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One decoded heart-rate packet; ``t`` is when it arrived (POSIX seconds on a :class:`Timeline`:
-    steady, so two samples' difference is real time even across a wall-clock step)."""
-
-    sample: HrSample
-    t: float
-
-
-@dataclass(frozen=True, slots=True)
-class Connected:
-    """The strap is connected and subscribed; location and battery are None when not readable."""
-
-    address: str
-    name: str | None
-    location: str | None
-    battery: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnected:
-    """A connected link ended; HrLink is already trying to get it back."""
-
-    address: str
-    reason: DisconnectReason
-
-
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """Bluetooth cannot be used; sent once per change of reason, not once per retry."""
-
-    reason: BluetoothUnavailableReason
-
-
-BleEvent = Sample | Connected | Disconnected | Unavailable
 
 _LINK_DOWN = object()  # queued by bleak's disconnected callback
 

@@ -12,21 +12,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cooldownd.clock import STEP_TOLERANCE_S, Timeline
-from cooldownd.live.ble import Connected, Disconnected, HrLink, Sample, Unavailable
 from cooldownd.core.detector import (IN_WORKOUT, DetectKnobs, Detector, State, WorkoutDiscarded, WorkoutEnded,
                                      WorkoutStarted)
 from cooldownd.core.model import Contact, HrSample, Workout
 from cooldownd.errors import StoreError
+from cooldownd.live.events import Connected, Disconnected, HrSource, Sample, Unavailable
 from cooldownd.record import lines
-from cooldownd.store import Store
+from cooldownd.record.recorder import Rules, record, summarise
+from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
-    from cooldownd.daemon.app import Daemon
+    from cooldownd.ports import StatusSink, Store
+    from cooldownd.settings import BleSettings, DetectSettings
+    from cooldownd.store import AsyncStore
 
 log = logging.getLogger(__name__)
 FLUSH_S = 4.0  # journal batches; with the store thread's latency a kill -9 loses < 5 s
@@ -35,15 +38,20 @@ _SESSION_STATES = IN_WORKOUT | {State.WARMING}
 Row = tuple[float, int, str | None, tuple[float, ...]]
 
 
-def detect_knobs(settings: Any, history_max_hr: int | None) -> DetectKnobs:
-    """Detection thresholds from ``[detect]``, ``[ble]`` and the athlete's heart rates."""
-    a, d = settings.athlete, settings.detect
-    max_hr = a.max_hr or max(history_max_hr or 0, 185)
-    resting = a.resting_hr or 60
+def detect_knobs(d: DetectSettings, quiet_s: float, rules: Rules, history_max_hr: int | None) -> DetectKnobs:
+    """Detection thresholds from ``[detect]``, ``ble.quiet_s`` and the athlete's heart rates.
+
+    Max and resting heart rate come from the core's one profile rule (config, else estimates from
+    the birth year and history, else ``[intensity]`` fallbacks), as before any workout of the day.
+    """
+    from cooldownd.core.intensity import resolve_profile
+
+    before = Workout("generic", "generic", 0.0, 0.0, 0.0, 0.0)  # no session yet: nothing of its own to raise to
+    p = resolve_profile(before, rules.athlete, rules.knobs, history_max_hr, rules.this_year)
     return DetectKnobs.for_athlete(
-        resting, max_hr, start_hr=d.start_hr, end_hr=d.end_hr, start_s=d.start_s, end_s=d.end_s,
+        p.resting_hr, p.max_hr, start_hr=d.start_hr, end_hr=d.end_hr, start_s=d.start_s, end_s=d.end_s,
         contact_lost_s=d.contact_lost_s, reconnect_grace_s=d.reconnect_grace_s, min_duration_s=d.min_duration_s,
-        quiet_s=settings.ble.quiet_s)
+        quiet_s=quiet_s)
 
 
 def _sample(row: Row) -> HrSample:
@@ -53,6 +61,10 @@ def _sample(row: Row) -> HrSample:
 
 class LiveSession:
     """One strap, one detector, one journal.
+
+    Given what it uses: the store, ``[ble]`` and ``[detect]``, the recorder's rules (as configured
+    at the moment a workout ends), where to report status, and the offers queue to nudge. ``source``
+    is the heart-rate source (default: ``HrLink`` on ``[ble]``, the strap remembered in the store).
 
     Times: samples, the detector and the journal run on a :class:`Timeline` (steady, in POSIX
     seconds), so a wall-clock step mid-workout changes no duration and no deadline; a finished
@@ -65,8 +77,11 @@ class LiveSession:
     still decides whether it is fresh enough).
     """
 
-    def __init__(self, daemon: Daemon, timeline: Timeline | None = None) -> None:
-        self.d = daemon
+    def __init__(self, store: AsyncStore, ble: BleSettings, detect: DetectSettings, rules: Callable[[], Rules],
+                 status: StatusSink, offers: asyncio.Queue[int | None], *, source: HrSource | None = None,
+                 timeline: Timeline | None = None) -> None:
+        self.store, self.ble, self.detect, self.rules = store, ble, detect, rules
+        self.status, self.offers, self.source = status, offers, source
         self.timeline = timeline or Timeline()
         self.clock = self.timeline.now
         self.buffer: list[Row] = []
@@ -76,30 +91,36 @@ class LiveSession:
         self._unclosed: list[int] = []  # journal sessions to close once the store takes writes again
         self._want_session = False  # in a session: the journal must be open
         self._status_at = 0.0
+        self._in_workout = False  # what the status says (published on every change)
         self._retry_at = 0.0  # after a failed write: not before this
         self._failing = False  # a store failure was logged and not yet the recovery
         self._lock = asyncio.Lock()
 
     async def run(self) -> None:
         """Connect, detect and journal until cancelled."""
-        store = self.d.store
-        knobs = detect_knobs(self.d.settings, await store.call(Store.history_max_hr))
-        detector = await self._resume(knobs)
+        history = await self.store.call(lambda s: s.history_max_hr())
+        detector = await self._resume(detect_knobs(self.detect, self.ble.quiet_s, self.rules(), history))
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        ble = self.d.settings.ble
-        link = HrLink(ble.devices, remembered=await store.call(Store.get_kv, "ble.device"),
-                      on_remember=lambda address: store.submit(Store.set_kv, "ble.device", address),
-                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter,
-                      clock=self.clock)
+        source = self.source or await self._strap()
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(link.run(queue.put_nowait))
+                tg.create_task(source.run(queue.put_nowait))
                 await self._loop(detector, queue)
         finally:
             await asyncio.shield(self.flush())
 
+    async def _strap(self) -> HrSource:
+        """The real source: one strap through bleak, remembering the one it found."""
+        from cooldownd.live.ble import HrLink
+
+        store, ble = self.store, self.ble
+        return HrLink(ble.devices, remembered=await store.call(lambda s: s.get_kv("ble.device")),
+                      on_remember=lambda address: store.submit(lambda s: s.set_kv("ble.device", address)),
+                      quiet_s=ble.quiet_s, scan_s=ble.scan_s, backoff_cap_s=ble.backoff_cap_s, adapter=ble.adapter,
+                      clock=self.clock)
+
     async def _resume(self, knobs: DetectKnobs) -> Detector:
-        unfinished = await self.d.store.call(Store.journal_unfinished)
+        unfinished = await self.store.call(lambda s: s.journal_unfinished())
         if unfinished is None:
             return Detector(knobs)
         self.session, self.device, rows = unfinished
@@ -163,19 +184,17 @@ class LiveSession:
             self.device = event.address
             self._device(address=event.address, name=event.name, battery=event.battery, state="connected",
                          location=event.location)
-            self.d.update_status(ble=None)
+            self.status.update(ble=None)
             await self._handle(detector.link_back(now), detector)
         elif isinstance(event, Disconnected):
             self._device(state=f"reconnecting ({event.reason.value})", hr=None)
             await self._handle(detector.link_lost(now), detector)
         elif isinstance(event, Unavailable):
-            self.d.update_status(device=None, ble=f"Bluetooth unavailable: {event.reason.value}")
+            self.status.update(device=None, ble=f"Bluetooth unavailable: {event.reason.value}")
             await self._handle(detector.link_lost(now), detector)
 
     def _device(self, **changes: Any) -> None:
-        device = dict(self.d.status.get("device") or {})
-        device.update(changes)
-        self.d.update_status(device=device)
+        self.status.device(**changes)
 
     async def _handle(self, events: Sequence[Any], detector: Detector) -> None:
         for event in events:
@@ -203,14 +222,15 @@ class LiveSession:
     def _publish_workout(self, detector: Detector, events: Sequence[Any]) -> None:
         """``workout`` in the status ({"since": wall time} or None) whenever the detector enters or leaves one."""
         in_workout = detector.state in IN_WORKOUT
-        if in_workout != bool(self.d.status.get("workout")):
+        if in_workout != self._in_workout:
+            self._in_workout = in_workout
             since = next((e.t for e in events if isinstance(e, WorkoutStarted)), time.time())
-            self.d.update_status(workout={"since": since} if in_workout else None)
+            self.status.update(workout={"since": since} if in_workout else None)
 
-    async def _store(self, fn: Any, *args: Any) -> Any:
+    async def _store(self, fn: Callable[[Store], Any]) -> Any:
         """One store call; a StoreError (full disk...) is logged once per outage and retried later."""
         try:
-            result = await self.d.store.call(fn, *args)
+            result = await self.store.call(fn)
         except StoreError as exc:
             self._retry_at = self.clock() + FLUSH_S
             if not self._failing:
@@ -228,7 +248,8 @@ class LiveSession:
         if self.session is not None or not self._want_session:
             return
         with contextlib.suppress(StoreError):
-            self.session = await self._store(Store.journal_open, self.device, time.time())
+            device = self.device
+            self.session = await self._store(lambda s: s.journal_open(device, time.time()))
 
     async def flush(self) -> None:
         """Store what waits in memory: journal closes, ended workouts, then the sample batch."""
@@ -244,7 +265,8 @@ class LiveSession:
                     return
                 rows, self.buffer = self.buffer, []
                 try:
-                    await self._store(Store.journal_append, self.session, rows)
+                    session = self.session
+                    await self._store(lambda s: s.journal_append(session, rows))
                 except StoreError:
                     self.buffer[:0] = rows  # memory is cheap next to a lost workout
             except StoreError:
@@ -252,16 +274,17 @@ class LiveSession:
 
     async def _store_backlog(self) -> None:
         while self._unclosed:
-            await self._store(Store.journal_close, self._unclosed[0], time.time())
+            session = self._unclosed[0]
+            await self._store(lambda s: s.journal_close(session, time.time()))
             self._unclosed.pop(0)
         while self.unsaved:
             workout, session = self.unsaved[0]
-            saved = await self._store(save_live_workout, workout, session, self.d.settings, self.d.library,
-                                      time.time())
+            rules = self.rules()
+            saved = await self._store(lambda s: save_live_workout(s, workout, session, rules, time.time()))
             self.unsaved.pop(0)
-            if saved is not None:
-                self.d.note_workout(saved, workout.end)
-                self.d.offers.put_nowait(None)
+            if saved.id is not None and saved.summary is not None:
+                self.status.note_workout(saved.summary)
+                self.offers.put_nowait(None)
 
     async def _close(self) -> None:
         async with self._lock:
@@ -299,31 +322,16 @@ def _stamped(workout: Workout, shift: float) -> Workout:
                    pauses=tuple((a + shift, b + shift) for a, b in workout.pauses))
 
 
-def save_live_workout(store: Store, workout: Workout, session: int | None, settings: Any, library: Any,
-                      now: float) -> dict[str, Any] | None:
-    """On the store thread: assess, store and close the journal in one transaction; None if a richer copy exists."""
-    import datetime as dt
+def save_live_workout(store: Store, workout: Workout, session: int | None, rules: Rules, now: float) -> Result:
+    """On the store thread: record the workout and close the journal in one transaction.
 
-    from cooldownd.core import series as timeline
-    from cooldownd.core.intensity import assess
-    from cooldownd.core.wording import headline
-    from cooldownd.core.routines import choose
-    from cooldownd.imports.importer import richness
-
-    knobs = settings.intensity_knobs()
-    a = assess(workout, settings.athlete_profile(), knobs, history_max_hr=store.history_max_hr(),
-               this_year=dt.date.today().year)
-    routine = choose(library, a.level, workout.sport, workout.sub_sport)
-    summary = lines.summary(workout, a, routine.name)
-    summary["headline"] = headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load)
-    mine = richness(workout)
+    The result is a ``duplicate`` when a copy of the same session at least as rich is stored already.
+    """
+    candidate = summarise(workout, rules, store.history_max_hr(before=workout.start))
     with store.transaction():
         if session is not None:
             store.journal_close(session, now)
-        if any(row.richness >= mine for row in store.find_overlapping(workout.start, workout.end)):
-            log.info("live workout %s: already recorded from a richer source", summary["start"])
-            return None
-        summary["id"] = store.add_workout(summary, source=workout.source, start=workout.start, end=workout.end,
-                                          richness=mine,
-                                          series=timeline.build(workout, a, knobs.zone_bounds_hrr, knobs.power_hold_s))
-    return summary
+        result = record(store, candidate)
+    if result.id is None:
+        log.info("live workout %s: already recorded from a richer source (%s)", lines.iso(workout.start), result.error)
+    return result

@@ -1,11 +1,21 @@
-"""The ``import --json`` / ``history --json`` objects: one flat dict per workout or failed input."""
+"""The JSON edge: ``import --json`` / ``history --json`` objects and the stored summary text.
+
+The only place a recorded workout becomes a dict (DESIGN.md's contract: these keys, in this order,
+never renamed). Everything else passes the typed ``Summary`` and ``Result`` (record/summary.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
-from cooldownd.core.model import Assessment, Workout
+from cooldownd.core import wording
+from cooldownd.core.model import Level
+from cooldownd.record.summary import Result, Summary
+
+if TYPE_CHECKING:
+    from cooldownd.store import WorkoutRow
 
 WORKOUT_KEYS = (
     "sport", "sub_sport", "start", "end", "duration_s", "elapsed_s", "avg_hr", "max_hr", "trimp",
@@ -13,10 +23,9 @@ WORKOUT_KEYS = (
     "profile_source", "device",
 )
 KEYS = ("file", "sha256", "status", "error", *WORKOUT_KEYS, "note")
-# The recording device's own numbers (FIT session), shown next to ours: summary key -> DeviceSummary field.
-DEVICE_KEYS = {"duration_s": "timer_s", "elapsed_s": "elapsed_s", "avg_hr": "avg_hr", "max_hr": "max_hr",
-               "np": "np", "if": "if_", "tss": "tss", "avg_power": "avg_power", "distance_m": "distance_m",
-               "training_effect": "training_effect", "calories": "calories"}
+# Summary attributes whose JSON key differs (``if`` is a Python keyword).
+_ATTR = {"if": "if_"}
+_OWN = frozenset({"sport", "sub_sport", "start", "end", "level", "device"})  # from_stored sets these
 
 
 def iso(t: float) -> str:
@@ -24,39 +33,60 @@ def iso(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _r(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
-def summary(workout: Workout, assessment: Assessment, routine_name: str | None, *, file: str | None = None,
-            sha256: str | None = None, status: str = "imported", error: str | None = None) -> dict[str, Any]:
-    """The summary of one assessed workout (numbers rounded to 1 decimal, IF to 2)."""
-    a = assessment
-    return {
-        "file": file, "sha256": sha256, "status": status, "error": error,
-        "sport": workout.sport, "sub_sport": workout.sub_sport,
-        "start": iso(workout.start), "end": iso(workout.end),
-        "duration_s": _r(workout.duration_s), "elapsed_s": _r(workout.elapsed_s),
-        "avg_hr": _r(a.avg_hr), "max_hr": a.max_hr, "trimp": _r(a.trimp), "hrss": _r(a.hrss),
-        "np": _r(a.np), "if": _r(a.if_, 2), "tss": _r(a.tss), "rmssd_ms": _r(a.rmssd_ms),
-        "hrr60": a.hrr60, "load": _r(a.load), "load_source": a.load_source, "level": a.level.value,
-        "routine": routine_name, "profile_source": a.profile_source, "device": device_numbers(workout),
-        "note": workout.note,
-    }
-
-
-def device_numbers(workout: Workout) -> dict[str, float | int]:
-    """What the device itself reported (``{}`` for a live workout), under the summary's key names."""
-    out: dict[str, float | int] = {}
-    for key, attr in DEVICE_KEYS.items():
-        value = getattr(workout.device, attr)
-        if value is not None:
-            out[key] = value if isinstance(value, int) else _r(value, 2 if key == "if" else 1)
+def workout(s: Summary, status: str = "imported", error: str | None = None) -> dict[str, Any]:
+    """One workout's object: the contract's keys, then ``headline``."""
+    out: dict[str, Any] = {"file": s.file, "sha256": s.sha256, "status": status, "error": error}
+    for key in WORKOUT_KEYS:
+        out[key] = getattr(s, _ATTR.get(key, key))
+    out.update(start=iso(s.start), end=iso(s.end), level=s.level.value, device=dict(s.device), note=s.note,
+               headline=s.headline)
     return out
 
 
 def failure(file: str | None, sha256: str | None, status: str, error: str | None) -> dict[str, Any]:
-    """The line for an input that gave no new workout (skipped, error, duplicate): workout keys null."""
+    """The object for an input that gave no workout (skipped, error, duplicate): workout keys null."""
     out: dict[str, Any] = dict.fromkeys(KEYS)
     out.update(file=file, sha256=sha256, status=status, error=error)
     return out
+
+
+def import_line(r: Result) -> dict[str, Any]:
+    """One ``import --json`` object (with the stored row's ``id`` when a workout was stored)."""
+    if r.summary is None:
+        return failure(r.file, r.sha256, r.status, r.error)
+    out = workout(r.summary, r.status, r.error)
+    if r.id is not None:
+        out["id"] = r.id
+    return out
+
+
+def history_line(row: WorkoutRow, *, marked: bool = False) -> dict[str, Any]:
+    """One ``history --json`` object: the workout, its row, and the walk-through outcome.
+
+    ``marked`` (``history --all``) adds ``superseded_by``: the richer copy of the same session.
+    """
+    out = dict(workout(row.summary), id=row.id, source=row.source, offered_at=row.offered_at,
+               walkthrough=row.outcome)
+    if marked:
+        out["superseded_by"] = row.superseded_by
+    return out
+
+
+def stored(s: Summary) -> str:
+    """The text the store keeps for a summary (the same object ``history --json`` starts from)."""
+    return json.dumps(workout(s))
+
+
+def from_stored(text: str, start: float, end: float) -> Summary:
+    """A summary back from the store's text; ``start``/``end`` are the row's exact times."""
+    d = json.loads(text)
+    try:
+        level = Level(d.get("level"))
+    except ValueError:
+        level = Level.MODERATE
+    sport, sub_sport = d.get("sport") or "generic", d.get("sub_sport") or "generic"
+    values = {_ATTR.get(k, k): d.get(k) for k in WORKOUT_KEYS if k not in _OWN}
+    line = d.get("headline") or wording.headline(level, sport, sub_sport, d.get("duration_s") or 0, d.get("load"))
+    return Summary(**values, sport=sport, sub_sport=sub_sport, start=start, end=end, level=level,
+                   device=d.get("device") or {}, note=d.get("note"), headline=line, file=d.get("file"),
+                   sha256=d.get("sha256"))

@@ -90,10 +90,12 @@ def stretch_seconds(walkthrough: dict[str, Any] | None) -> float:
 
 
 def entry(row: Any, now: float, max_age_s: float, tz: dt.tzinfo | None) -> Entry:
-    """An Entry from a store WorkoutRow."""
+    """An Entry from a store WorkoutRow; its summary is the row's ``history --json`` object."""
+    from cooldownd.record.lines import history_line
+
     key, text = outcome_of(row.outcome, row.offered_at, row.end, now, max_age_s)
     day = dt.datetime.fromtimestamp(row.start, tz).date()
-    return Entry(row.id, row.start, row.end, day, row.summary, key, text, stretch_seconds(row.outcome))
+    return Entry(row.id, row.start, row.end, day, history_line(row), key, text, stretch_seconds(row.outcome))
 
 
 def streaks(entries: Sequence[Entry]) -> tuple[int, int]:

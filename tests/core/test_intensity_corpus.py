@@ -55,12 +55,13 @@ class Session:
 
 @pytest.fixture(scope="module")
 def sessions() -> list[Session]:
-    from cooldownd.fit.decode import read_workouts
+    from cooldownd.imports.importer import read_fit
 
     out = []
     with MANIFEST.open(newline="") as fh:
         for row in filter(_wanted, csv.DictReader(fh)):
-            workouts = read_workouts(FIT_DIR / row["filename"]).workouts
+            path = FIT_DIR / row["filename"]
+            workouts = read_fit(path.name, path.read_bytes())[0].workouts
             expected = len(_split(row, "sport"))
             assert len(workouts) == expected, f"{row['filename']}: reader gave {len(workouts)} workouts, manifest {expected}"
             out.extend(Session(row, i, len(workouts), w) for i, w in enumerate(workouts))

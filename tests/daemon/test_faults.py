@@ -27,8 +27,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 import fitgen
+import records
 from conftest import run_cli
 from cooldownd.imports import importer
+from cooldownd.record import lines
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
 from cooldownd.store import Store
@@ -189,9 +191,9 @@ def test_file_deleted_between_listing_and_import_is_one_line(tmp_path: Path) -> 
             (tmp_path / "b.fit").unlink()
 
     try:
-        res = list(importer.import_paths([tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
-                                         knobs=settings.intensity_knobs(),
-                                         library=load_library(settings.routines.file)))
+        res = [lines.import_line(r) for r in importer.import_paths(
+            [tmp_path], store=store, athlete=settings.athlete_profile(), progress=progress,
+            knobs=settings.intensity_knobs(), library=load_library(settings.routines.file))]
     finally:
         store.close()
     assert [(Path(r["file"]).name, r["status"]) for r in res] == [("a.fit", "imported"), ("b.fit", "error"),
@@ -436,13 +438,13 @@ def test_partly_corrupt_database_is_moved_aside_at_open(tmp_path: Path) -> None:
     store = Store.open(db)
     with store.transaction():
         for i in range(200):
-            store.add_workout({"sport": "cycling", "pad": "x" * 400}, source="fit", start=i * 10, end=i * 10 + 5)
+            store.add_workout(records.summary("cycling", i * 10, i * 10 + 5, note="x" * 400), source="fit")
     store.close()
     damaged = _corrupt_pages(db)
     store = Store.open(db)
     try:
         assert store.workouts() == []  # afresh, and usable
-        store.add_workout({"sport": "running"}, source="fit", start=0, end=1)
+        store.add_workout(records.summary("running", 0, 1), source="fit")
     finally:
         store.close()
     (aside,) = [p for p in tmp_path.iterdir() if p.name.startswith("c.db.corrupt-") and not p.name.endswith(("-wal", "-shm"))]
@@ -665,11 +667,12 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
               library=load_library(settings.routines.file))
     try:
         (part,) = importer.import_paths([tmp_path / "half" / "ride.fit"], **kw)
-        assert part["status"] == "imported" and part["note"]
+        assert part.status == "imported" and part.summary.note
         (whole,) = importer.import_paths([tmp_path / "ride.fit"], **kw)
-        assert whole["status"] == "imported" and whole["duration_s"] == 1200 and whole["sport"] == "cycling"
-        (kept,) = store.workouts()
-        assert kept.summary["duration_s"] == 1200
+        assert whole.status == "imported" and whole.summary.duration_s == 1200 and whole.summary.sport == "cycling"
+        (kept,) = store.workouts()  # the truncated copy stays, superseded: history hides it
+        assert kept.summary.duration_s == 1200 and kept.id == whole.id
+        assert store.get_workout(part.id).superseded_by == whole.id
     finally:
         store.close()
 
@@ -677,16 +680,22 @@ def test_complete_file_after_its_truncated_copy_replaces_it(tmp_path: Path) -> N
 def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp_path: Path) -> None:
     """A journal batch that cannot be written stays in memory and lands once there is space again."""
     import asyncio
-    import types
 
+    from cooldownd.clock import Timeline
     from cooldownd.live.session import LiveSession
+    from cooldownd.record.recorder import Rules
     from cooldownd.store import AsyncStore
+    from memory_parts import MemoryStatus
 
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         store = AsyncStore(Store.open(mnt / "state" / "c.db"))
         session = store.store.journal_open("E1:3C:5B:9A:12:34", 1000.0)
         filler = _fill(mnt, 0)
-        live = LiveSession(types.SimpleNamespace(store=store), clock=lambda: 2000.0)
+        settings = load(None)[0]
+        rules = Rules(settings.athlete_profile(), settings.intensity_knobs(), load_library())
+        frozen = Timeline(wall=lambda: 2000.0, steady=lambda: 2000.0)  # time stands still
+        live = LiveSession(store, settings.ble, settings.detect, lambda: rules, MemoryStatus(), asyncio.Queue(),
+                           timeline=frozen)
         live.session = session
         rows = [(1000.0 + i, 140, "detected", (430.0,) * 200) for i in range(400)]  # too big for what is left
         live.buffer = list(rows)

@@ -214,6 +214,14 @@ def test_packaged_unit_verifies_and_is_hardened(tmp_path):
         assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
 
 
+def test_packaged_unit_has_a_memory_ceiling_above_the_measured_peak():
+    """bench/memory measured a 78 MB peak (corpus + fuzzed files through a watched folder)."""
+    text = UNIT.read_text(encoding="utf-8")
+    high = int(re.search(r"^MemoryHigh=(\d+)M$", text, re.MULTILINE).group(1))
+    top = int(re.search(r"^MemoryMax=(\d+)M$", text, re.MULTILINE).group(1))
+    assert 3 * 78 <= high < top and top >= 5 * 78
+
+
 @pytest.fixture
 def exe(tmp_path) -> Path:
     """A real executable in a folder with a space and a % (both need escaping in a unit)."""

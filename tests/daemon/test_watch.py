@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import fitgen
-from cooldownd.daemon.watch import expand, fs_type, is_candidate, needs_polling, scan_existing, watch
+from cooldownd.daemon.watch import expand, fs_type, needs_polling, scan_existing, watch
+from cooldownd.imports.inputs import is_workout_file
 
 ROOT = Path(__file__).resolve().parents[2]
 RIDE = fitgen.ride(minutes=10)
@@ -120,7 +121,7 @@ def test_ignored_names_and_renamed_partial_download(tmp_path: Path) -> None:
 
     handed = run_watch([str(tmp_path)], drop)
     assert sorted(p.name for p in handed.paths) == sorted(wanted)
-    assert [n for n in names + wanted if is_candidate(n)] == wanted
+    assert [n for n in names + wanted if is_workout_file(n)] == wanted
 
 
 def test_glob_folder_mounted_after_start_is_picked_up(tmp_path: Path) -> None:

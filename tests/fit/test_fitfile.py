@@ -7,7 +7,8 @@ import gzip
 import pytest
 
 from cooldownd.errors import FitImportError
-from cooldownd.fit.decode import WANTED, decode_messages, read_workouts, workouts_from_messages
+from cooldownd.fit.decode import WANTED, decode_messages, workouts_from_messages
+from cooldownd.imports.importer import read_fit
 from cooldownd.fit.values import hr_samples
 import fitgen
 
@@ -103,19 +104,19 @@ def test_truncated_file_keeps_the_readable_part(tmp_path) -> None:
     assert {n for n, _ in d.messages} <= WANTED
     p = tmp_path / "cut.fit"
     p.write_bytes(cut)
-    (w,) = read_workouts(p).workouts
+    (w,) = read_fit(str(p), p.read_bytes())[0].workouts
     assert "truncated" in (w.note or "")
     assert 300 < w.elapsed_s < 1200 and w.duration_s <= w.elapsed_s
     assert w.records[-1].t - w.start == pytest.approx(w.elapsed_s, abs=1)
 
 
-def test_bad_crc_is_reported_and_read_workouts_refuses_it(tmp_path) -> None:
+def test_bad_crc_is_reported_and_read_fit_refuses_it(tmp_path) -> None:
     d = decode_messages(fitgen.corrupt_crc(fitgen.run(seconds=60)), "crc.fit")
     assert d.error_kind == "bad_crc" and d.messages
     p = tmp_path / "crc.fit"
     p.write_bytes(fitgen.corrupt_crc(fitgen.run(seconds=60)))
     with pytest.raises(FitImportError, match="crc.fit: bad CRC"):
-        read_workouts(p)
+        read_fit(str(p), p.read_bytes())
 
 
 @pytest.mark.parametrize("data, reason", [
@@ -133,5 +134,5 @@ def test_gzip_and_compressed_timestamps_and_big_endian(tmp_path) -> None:
     data = fitgen.ride(seconds=300, compressed=True, big_endian=True)
     p = tmp_path / "ride.fit.gz"
     p.write_bytes(gzip.compress(data))
-    (w,) = read_workouts(p).workouts
+    (w,) = read_fit(str(p), p.read_bytes())[0].workouts
     assert len(w.records) == 300 and w.records[-1].t - w.records[0].t == pytest.approx(299)

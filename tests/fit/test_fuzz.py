@@ -24,6 +24,7 @@ import pytest
 import fitgen
 import fuzzing
 from cooldownd.imports import importer
+from cooldownd.record.lines import import_line
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
 from cooldownd.store import Store
@@ -189,8 +190,9 @@ def test_growing_file_gives_one_line_per_attempt(tmp_path: Path) -> None:
     thread.start()
     try:
         while not done.is_set() or len(attempts) < 3:
-            rows = list(importer.import_paths([path], store=store, athlete=settings.athlete_profile(),
-                                              knobs=settings.intensity_knobs(), library=library))
+            rows = [import_line(r) for r in importer.import_paths(
+                [path], store=store, athlete=settings.athlete_profile(), knobs=settings.intensity_knobs(),
+                library=library)]
             assert len(rows) == 1, rows
             attempts += rows
             if done.is_set() and len(attempts) >= 3:

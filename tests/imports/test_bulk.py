@@ -17,6 +17,7 @@ import pytest
 from conftest import run_cli
 
 from cooldownd.imports.bulk import import_many
+from cooldownd.record import lines
 from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Athlete
 from cooldownd.routinefile import load_library
@@ -64,8 +65,9 @@ def _import(folder: Path, db: Path, library, jobs: int, progress=None) -> list[d
     """One whole import on this thread, with its own store."""
     store = Store.open(db)
     try:
-        return list(import_many([folder], store=store, athlete=Athlete(max_hr=190), knobs=Knobs(), library=library,
-                                this_year=2024, jobs=jobs, progress=progress))
+        return [lines.import_line(r) for r in import_many([folder], store=store, athlete=Athlete(max_hr=190),
+                                                           knobs=Knobs(), library=library, this_year=2024, jobs=jobs,
+                                                           progress=progress)]
     finally:
         store.close()
 
@@ -138,7 +140,7 @@ def test_progress_is_interleaved_with_results(folder, library, tmp_path) -> None
     try:
         for r in import_many([folder], store=store, athlete=Athlete(max_hr=190), knobs=Knobs(), library=library,
                              jobs=2, progress=lambda n, name: seen.append(("p", Path(name).name))):
-            seen.append(("r", Path(r["file"].split("!")[0]).name))
+            seen.append(("r", Path(r.file.split("!")[0]).name))
     finally:
         store.close()
     # each input's progress call comes right before its own lines, never after a later input's

@@ -14,7 +14,8 @@ import pytest
 
 from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Athlete
-from cooldownd.imports.importer import import_paths
+from cooldownd.imports.importer import import_paths, read_fit
+from cooldownd.record import lines
 from cooldownd.routinefile import load_library
 from cooldownd.store import Store
 
@@ -39,8 +40,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     store = Store.open(tmp_path_factory.mktemp("corpus") / "cooldownd.db")
     try:
         kw = dict(store=store, athlete=Athlete(), knobs=Knobs(), library=load_library())
-        first = list(import_paths([SHARED_FIT], **kw))
-        second = list(import_paths([SHARED_FIT], **kw))
+        first = [lines.import_line(r) for r in import_paths([SHARED_FIT], **kw)]
+        second = [lines.import_line(r) for r in import_paths([SHARED_FIT], **kw)]
     finally:
         logging.getLogger("cooldownd").removeHandler(handler)
         store.close()
@@ -142,12 +143,10 @@ def test_heart_rate_agrees_with_the_device(corpus) -> None:
 
 def test_wahoo_averages_over_moving_seconds() -> None:
     """The reason given for fit__unterminated-strings.fit above, checked on its records."""
-    from cooldownd.fit.decode import read_workouts
-
     path = SHARED_FIT / "fit__unterminated-strings.fit"
     if not path.exists():
         pytest.skip("../shared/fit is not present")
-    (w,) = read_workouts(path).workouts
+    (w,) = read_fit(path.name, path.read_bytes())[0].workouts
     moving = [r.hr for r in w.records if r.hr and (r.speed or 0) > 0]
     assert abs(sum(moving) / len(moving) - w.device.avg_hr) < 0.5
 

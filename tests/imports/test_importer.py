@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from pathlib import Path
@@ -14,6 +15,7 @@ from cooldownd.core.intensity import Knobs
 from cooldownd.core.model import Athlete, Record, Workout
 from cooldownd.imports.importer import import_paths
 from cooldownd.desktop.offers import newest_unoffered
+from cooldownd.record.recorder import Rules, record, summarise
 from cooldownd.routinefile import load_library
 from cooldownd.store import Store
 
@@ -33,8 +35,8 @@ def library():
 
 
 def run(store, library, *paths, progress=None) -> list[dict]:
-    out = list(import_paths(paths, store=store, athlete=Athlete(max_hr=190), knobs=Knobs(), library=library,
-                            progress=progress))
+    out = [lines.import_line(r) for r in import_paths(paths, store=store, athlete=Athlete(max_hr=190), knobs=Knobs(),
+                                                      library=library, progress=progress)]
     json.dumps(out)  # every line is plain JSON
     return out
 
@@ -54,7 +56,7 @@ def test_ride_imports_with_every_json_key_and_is_duplicate_the_second_time(tmp_p
     assert s["start"] == "2024-05-04T08:00:00Z" and s["duration_s"] == pytest.approx(1800, abs=1)
     assert s["level"] in ("light", "moderate", "hard", "very_hard") and s["routine"]
     assert s["np"] is not None and s["tss"] is not None
-    assert store.get_workout(s["id"]).summary["sha256"] == s["sha256"]
+    assert store.get_workout(s["id"]).summary.sha256 == s["sha256"]
     again = run(store, library, p)
     assert [r["status"] for r in again] == ["duplicate"]
     renamed = write(tmp_path, "copy/renamed.fit", p.read_bytes())
@@ -140,34 +142,82 @@ def test_file_over_256_mb_is_refused_without_reading(tmp_path, store, library) -
     assert r["status"] == "error" and "256 MB" in r["error"]
 
 
-def test_ble_workout_overlapping_is_replaced_by_the_richer_file(tmp_path, store, library) -> None:
+def _live_copy(library, start: float, end: float, bpm: int = 130):
+    """A strap's record of a session (HR only, sport unknown) as the live path records it."""
+    live = Workout("generic", "generic", start, end, end - start, end - start,
+                   records=tuple(Record(t, bpm) for t in range(int(start), int(end) + 1, 5)), source="ble")
+    return summarise(live, Rules(Athlete(max_hr=190), Knobs(), library), None)
+
+
+def test_live_copy_is_superseded_by_the_richer_file_and_kept_marked(tmp_path, store, library) -> None:
     t0 = fitgen.posix(fitgen.START)
-    live = Workout("cycling", "generic", t0 + 60, t0 + 1700, 1640, 1640,
-                   records=tuple(Record(t0 + 60 + i, 130) for i in range(0, 1640, 5)), source="ble")
-    old = lines.failure(None, None, "imported", None) | {"sport": "cycling"}
-    ble_id = store.add_workout(old, source="ble", start=live.start, end=live.end, richness=len(live.records))
+    ble = record(store, _live_copy(library, t0 + 60, t0 + 1700))
     (s,) = run(store, library, write(tmp_path, "ride.fit", fitgen.ride(minutes=30)))
     assert s["status"] == "imported"
-    assert [(w.source, w.summary["sha256"]) for w in store.workouts()] == [("fit", s["sha256"])]
-    assert ble_id is not None
-    # the poorer one arriving later is the duplicate
+    assert [(w.source, w.summary.sha256) for w in store.workouts()] == [("fit", s["sha256"])]
+    kept = store.get_workout(ble.id)  # never deleted: marked, and hidden from the history
+    assert kept is not None and kept.superseded_by == s["id"] and kept.source == "ble"
+    assert [w.id for w in store.workouts(superseded=True)] == sorted([s["id"], ble.id], reverse=True)
+    # a poorer copy of the same session arriving later is the duplicate
+    late = record(store, _live_copy(library, t0 + 30, t0 + 1750))
+    assert late.status == "duplicate" and f"#{s['id']}" in late.error and late.id is None
+    # a strength session at the same time is another sport: its own workout, not a copy of the ride
     (s2,) = run(store, library, write(tmp_path, "strength.fit", fitgen.strength(minutes=30, serial=999)))
-    assert s2["status"] == "duplicate" and f"#{s['id']}" in s2["error"]
+    assert s2["status"] == "imported"
 
 
-def test_replacing_an_offered_live_workout_keeps_it_offered(tmp_path, store, library) -> None:
+def test_superseding_an_offered_live_workout_carries_the_offer_and_outcome(tmp_path, store, library) -> None:
     t0 = fitgen.posix(fitgen.START)
-    old = lines.failure(None, None, "imported", None) | {"sport": "cycling"}
-    ble_id = store.add_workout(old, source="ble", start=t0 + 60, end=t0 + 1700, richness=1.0)
+    ble_id = record(store, _live_copy(library, t0 + 60, t0 + 1700)).id
     store.mark_offered(ble_id, t0 + 1800)
     store.record_outcome(ble_id, {"offered_at": t0 + 1800, "result": "completed", "steps_done": 6})
     (s,) = run(store, library, write(tmp_path, "ride.fit", fitgen.ride(minutes=30)))
     assert s["status"] == "imported" and s["id"] != ble_id
     assert store.was_offered(s["id"])
     assert store.get_workout(s["id"]).outcome["result"] == "completed"
-    # a walk-through that ends after its workout was replaced: logged, not a crash
+    assert newest_unoffered(store, t0 + 1900, 6 * 3600) is None  # one session, one offer
+    # a walk-through that ends after its workout was superseded lands on the richer copy
     store.record_outcome(ble_id, {"offered_at": t0 + 1800, "result": "stopped"})
-    assert store.get_workout(ble_id) is None
+    assert store.get_workout(s["id"]).outcome["result"] == "stopped"
+    assert store.get_workout(ble_id).superseded_by == s["id"]
+
+
+def test_unanswered_offer_follows_the_complete_workout(tmp_path, store, library) -> None:
+    """The readable part of a half-copied file was offered; the complete file supersedes it, offer and all."""
+    full = fitgen.ride(minutes=20)
+    (part,) = run(store, library, write(tmp_path, "half/ride.fit", full[: len(full) // 2]))
+    assert part["note"] and newest_unoffered(store, part_end(part) + 60, 6 * 3600) == part["id"]
+    store.mark_offered(part["id"], part_end(part) + 60)  # shown, not answered yet
+    (whole,) = run(store, library, write(tmp_path, "ride.fit", full))
+    assert whole["status"] == "imported" and whole["note"] is None
+    assert store.current(part["id"]) == whole["id"] and store.was_offered(whole["id"])
+    assert newest_unoffered(store, part_end(whole) + 60, 6 * 3600) is None
+    assert [w.id for w in store.workouts()] == [whole["id"]]
+
+
+def part_end(line: dict) -> float:
+    return dt.datetime.fromisoformat(line["end"].replace("Z", "+00:00")).timestamp()
+
+
+@pytest.mark.parametrize("long_first", [False, True], ids=["long-last", "long-first"])
+def test_a_27_day_activity_does_not_swallow_the_workouts_inside_its_span(tmp_path, store, library,
+                                                                         long_first) -> None:
+    """Issue 13 item 1: a watch left recording for 27 days is not "the same session" as a ride or a swim."""
+    t0 = fitgen.posix(dt.datetime(2021, 6, 20, 7, 0, tzinfo=dt.timezone.utc))
+    long = write(tmp_path, "27-days.fit", fitgen.ride(minutes=90, start=t0, serial=100, sport="generic",
+                                                      sub_sport="generic", pauses=[(2700, 27 * DAY)]))
+    ride = write(tmp_path, "ride.fit", fitgen.ride(minutes=60, start=t0 + 5 * DAY, serial=101))
+    swim = write(tmp_path, "swim.fit", fitgen.swim_with_hr_messages(minutes=30, start=t0 + 10 * DAY, serial=102))
+    order = [long, ride, swim] if long_first else [ride, swim, long]
+    res = run(store, library, *order)
+    assert [r["status"] for r in res] == ["imported"] * 3, [r["error"] for r in res]
+    by = {Path(r["file"]).name: r for r in res}
+    assert by["27-days.fit"]["elapsed_s"] > 27 * DAY
+    assert sorted(w.summary.file for w in store.workouts()) == sorted(map(str, order))
+    assert all(w.superseded_by is None for w in store.workouts(superseded=True))
+    again = run(store, library, ride, swim)
+    assert [(r["status"], r["error"]) for r in again] == [
+        ("duplicate", f"already seen as {ride}"), ("duplicate", f"already seen as {swim}")]
 
 
 def test_notify_rule_offers_the_newest_recent_workout_and_never_an_older_one(tmp_path, store, library) -> None:

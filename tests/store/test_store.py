@@ -12,6 +12,7 @@ import pytest
 
 from cooldownd.errors import StoreError
 from cooldownd.store import SCHEMA_VERSION, Store
+from records import summary
 
 
 def test_creates_private_folder_and_file(tmp_path: Path) -> None:
@@ -28,7 +29,7 @@ def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "c.db")
     with pytest.raises(RuntimeError), store.transaction():
         store.put_file("a" * 64, "/x.fit", 1, "t", "imported", None)
-        store.add_workout({"sport": "cycling"}, source="fit", start=0, end=10)
+        store.add_workout(summary("cycling", 0, 10), source="fit")
         raise RuntimeError("boom")
     assert store.get_file("a" * 64) is None
     assert store.workouts() == []
@@ -36,19 +37,18 @@ def test_transaction_is_all_or_nothing(tmp_path: Path) -> None:
 
 def test_workouts_offers_and_outcomes(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "c.db")
-    first = store.add_workout({"sport": "running", "max_hr": 171}, source="fit", start=0, end=3600, richness=2)
-    second = store.add_workout({"sport": "cycling", "max_hr": 180}, source="ble", start=7200, end=9000)
+    first = store.add_workout(summary("running", 0, 3600, max_hr=171), source="fit", richness=2)
+    second = store.add_workout(summary("cycling", 7200, 9000, max_hr=180), source="ble")
     assert [w.id for w in store.workouts()] == [second, first]
-    assert [w.id for w in store.find_overlapping(3000, 4000)] == [first]
-    assert store.find_overlapping(3600, 7200) == []
-    assert store.history_max_hr() == 180
+    assert store.get_workout(first).summary == summary("running", 0, 3600, max_hr=171)
+    assert [w.id for w in store.starting_between(-60, 60)] == [first]
+    assert store.starting_between(60, 7000) == []
+    assert store.history_max_hr() == 180 and store.history_max_hr(before=7200) == 171
     assert not store.was_offered(first)
     store.mark_offered(first, 100.0)
     store.record_outcome(first, {"offered_at": 100.0, "result": "completed", "steps_done": 8})
     row = store.get_workout(first)
     assert row is not None and row.offered_at == 100.0 and row.outcome["result"] == "completed"
-    store.delete_workout(first)
-    assert store.get_workout(first) is None
 
 
 def test_fit_id_lookup_only_matches_imported_files(tmp_path: Path) -> None:

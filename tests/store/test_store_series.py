@@ -8,26 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from records import summary
+
 from cooldownd.core.series import Series
-from cooldownd.errors import StoreError
+from cooldownd.errors import StoreError, StoreErrorKind
 from cooldownd.store import Store
 
 LINE = Series(step_s=5, end_index=4, hr=(100, None, 140, 150, 120, 100), power=(200, 210, None, 250),
               mmp=((5, 230),), zones_bpm=(130, 145, 160, 175))
 
 
-def test_a_series_is_kept_with_its_workout_and_goes_with_it(tmp_path: Path) -> None:
+def test_a_series_is_kept_per_workout_and_gives_the_done_cards_curve(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db")
-    wid = store.add_workout({"sport": "cycling"}, source="fit", start=0, end=20, series=LINE)
-    other = store.add_workout({"sport": "running"}, source="fit", start=100, end=120)
+    wid = store.add_workout(summary("cycling", 0, 20), source="fit")
+    other = store.add_workout(summary("running", 100, 120), source="fit")
+    store.put_series(wid, LINE)
     assert store.get_series(wid) == LINE and store.get_series(other) is None
+    store.put_series(wid, LINE.__class__(5, 1, (90,)))  # replaced, not added
+    assert store.get_series(wid).hr == (90,)
     store.put_series(other, LINE)
-    assert store.get_series(other) == LINE
-    assert store.hr_curve(wid) == ((2, 100), (12, 140), (17, 150))  # the effort only, for the done card
-    store.delete_workout(wid)
-    assert store.get_series(wid) is None
-    n = store._conn.execute("SELECT COUNT(*) FROM series").fetchone()[0]
-    assert n == 1
+    assert store.hr_curve(other) == ((2, 100), (12, 140), (17, 150))  # the effort only, for the done card
+    assert store.hr_curve(12345) == ()
     store.close()
 
 
@@ -35,10 +36,13 @@ def test_read_only_sees_what_a_writer_commits_and_writes_nothing(tmp_path: Path)
     path = tmp_path / "s.db"
     writer = Store.open(path)
     reader = Store.open_readonly(path)
-    wid = writer.add_workout({"sport": "cycling"}, source="fit", start=0, end=20, series=LINE)
+    with writer.transaction():
+        wid = writer.add_workout(summary("cycling", 0, 20), source="fit")
+        writer.put_series(wid, LINE)
     assert [r.id for r in reader.workouts()] == [wid] and reader.get_series(wid) == LINE
-    with pytest.raises(StoreError, match="readonly"):
+    with pytest.raises(StoreError, match="readonly") as caught:
         reader.set_kv("x", "y")
+    assert caught.value.kind is StoreErrorKind.READ_ONLY
     reader.close()
     writer.close()
     assert Store.open_readonly(tmp_path / "absent.db") is None
@@ -50,11 +54,14 @@ def test_read_only_on_a_file_without_the_series_table_and_from_a_newer_cooldownd
     Store.open(path).close()
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE series")  # a database written before the table existed
+    conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
     reader = Store.open_readonly(path)
-    assert reader.get_series(1) is None and reader.workouts() == []
+    assert reader.version == 2 and reader.get_series(1) is None and reader.workouts() == []
     reader.close()
+    assert Store.open(path).get_series(1) is None  # a writer upgrades it: the table is there now
+    assert Store.open_readonly(path).version == 3
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.commit()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 class DaemonProcess:
@@ -33,11 +34,11 @@ class DaemonProcess:
             self.env["WATCHDOG_USEC"] = str(watchdog_usec)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, *args: str) -> DaemonProcess:
-        """Start the daemon (extra CLI args before `run`)."""
+    def start(self, *args: str, preexec_fn: Any = None) -> DaemonProcess:
+        """Start the daemon (extra CLI args before `run`; ``preexec_fn`` e.g. sets an rlimit)."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cooldownd", "--config", str(self.config), *args, "run"],
-            stdout=self.stdout.open("wb"), stderr=self.stderr.open("wb"), env=self.env)
+            stdout=self.stdout.open("wb"), stderr=self.stderr.open("wb"), env=self.env, preexec_fn=preexec_fn)
         return self
 
     def read_datagrams(self, timeout: float) -> None:
