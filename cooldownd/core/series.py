@@ -27,7 +27,7 @@ from cooldownd.core.model import Assessment, Workout
 
 MAX_POINTS = 720  # an hour at 5 s, three hours at 15 s: finer than any chart on a laptop screen
 MIN_STEP_S = 5
-TAIL_S = 180  # readings after the end kept for the recovery (HRR60 is read 60 s after it)
+TAIL_S = 180  # readings after the end kept for the recovery (HRR60 is read a minute after the peak)
 MMP_DURATIONS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 5400, 7200)
 _VERSION = 1
 

@@ -11,6 +11,7 @@ from cooldownd.report.svg import el, esc, frame, path, ticks, title
 
 W, H, LEFT, RIGHT, TOP, BOTTOM = 660, 250, 46, 34, 24, 34
 MIN_SPAN_BPM = 30  # a steady effort still gets a readable axis
+PEAK_WINDOW_S, HRR_S = 120, 60  # where the chart looks for the peak before the end, and the minute after it
 
 
 def _minutes_ticks(span_s: float) -> list[int]:
@@ -85,23 +86,28 @@ def _zones(bounds: tuple[int, ...], lo: float, hi: float, y: Callable[[float], f
 
 
 def _hrr60(series: Series, hrr60: int | None, x: Callable[[float], float], y: Callable[[float], float]) -> str:
-    """A bracket from the last effort down to the heart rate a minute after the end, when both are drawn."""
+    """A bracket from the peak of the effort's last minutes down ``hrr60`` bpm, drawn where the curve has
+    come down that far; a label alone when the stored curve never does (the device measured it, or the
+    strap stayed on off the record). The number is the recorder's; the chart only shows where it lies."""
     if hrr60 is None:
         return ""
-    step, end_i = series.step_s, series.end_index
-    after = end_i + max(0, round(60 / step - 0.5))
+    step, end_i, hr = series.step_s, series.end_index, series.hr
     label = f"HRR60 {hrr60} bpm"
-    if after < len(series.hr) and series.hr[after] is not None:
-        t = after * step + step / 2
-        low = series.hr[after]
-        top = low + hrr60
-        return el("g", title(f"heart rate recovery: {hrr60} bpm lower one minute after the end")
-                  + el("line", x1=x(t), x2=x(t), y1=y(top), y2=y(low), class_="hrr")
-                  + el("circle", cx=x(t), cy=y(low), r=4, class_="hrr-dot")
-                  + el("text", esc(label), x=x(t) + 6, y=(y(top) + y(low)) / 2 + 4, class_="hrr-label"),
-                  class_="hrr60", data__value=hrr60)
-    return el("g", title("heart rate recovery (measured after the recording ended)")
-              + el("text", esc(label), x=x(end_i * step) - 6, y=TOP + 24, class_="hrr-label", text__anchor="end"),
+    near_end = [(v, i) for i in range(max(0, end_i - math.ceil(PEAK_WINDOW_S / step)), min(end_i, len(hr)))
+                if (v := hr[i]) is not None]
+    if near_end:
+        peak, peak_i = max(near_end)  # the highest, of equal ones the latest
+        low = next((i for i in range(peak_i + 1, len(hr)) if hr[i] is not None and hr[i] <= peak - hrr60 + 2), None)
+        if low is not None and (low - peak_i) * step <= 2 * HRR_S:
+            t0, t1 = peak_i * step + step / 2, low * step + step / 2
+            return el("g", title(f"heart rate recovery: {hrr60} bpm down from the peak a minute later")
+                      + el("line", x1=x(t0), x2=x(t1), y1=y(peak), y2=y(peak), class_="hrr-guide")
+                      + el("line", x1=x(t1), x2=x(t1), y1=y(peak), y2=y(peak - hrr60), class_="hrr")
+                      + el("circle", cx=x(t1), cy=y(peak - hrr60), r=4, class_="hrr-dot")
+                      + el("text", esc(label), x=x(t1) + 6, y=y(peak - hrr60 / 2) + 4, class_="hrr-label"),
+                      class_="hrr60", data__value=hrr60)
+    return el("g", title("heart rate recovery one minute after the peak")
+              + el("text", esc(label), x=x(end_i * step) - 6, y=TOP + 14, class_="hrr-label", text__anchor="end"),
               class_="hrr60", data__value=hrr60)
 
 

@@ -46,7 +46,7 @@ svg text{font-size:12px;font-family:inherit}
 .hr-line{fill:none;stroke:var(--line);stroke-width:2;stroke-linejoin:round}
 .hr-tail{fill:none;stroke:var(--tail);stroke-width:2.5;stroke-dasharray:5 3}
 .end-line{stroke:var(--muted);stroke-dasharray:2 3}
-.hrr{stroke:var(--hrr);stroke-width:3}.hrr-dot{fill:var(--hrr)}.hrr-label{fill:var(--hrr);font-weight:700}
+.hrr{stroke:var(--hrr);stroke-width:3}.hrr-guide{stroke:var(--hrr);stroke-dasharray:3 3}.hrr-dot{fill:var(--hrr)}.hrr-label{fill:var(--hrr);font-weight:700}
 .power-line{fill:none;stroke:var(--hard);stroke-width:2.5}.power-dot{fill:var(--hard)}
 .legend{display:flex;flex-wrap:wrap;gap:6px 18px;padding:0;margin:4px 0 0;list-style:none;color:var(--muted);
 font-size:.9rem}
