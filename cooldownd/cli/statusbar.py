@@ -12,10 +12,8 @@ it sleeps ``POLL_S`` between looks.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import math
-import os
 import select
 import sys
 import time
@@ -28,10 +26,6 @@ from cooldownd.core.wording import format_duration, level_word, sport_word
 IDLE_WAKE_S = 60.0
 POLL_S = 1.0
 SETTLE_S = 0.25
-# inotify(7): what wakes the follower
-_IN_CLOSE_WRITE, _IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x8, 0x40, 0x80, 0x100, 0x200
-_IN_DELETE_SELF, _IN_MOVE_SELF = 0x400, 0x800
-_IN_NONBLOCK, _IN_CLOEXEC = 0o4000, 0o2000000
 
 
 def _clock(t: float) -> str:
@@ -105,31 +99,29 @@ def next_change(line: dict[str, Any], status: dict[str, Any] | None, now: float)
 
 
 class FolderWatch:
-    """inotify on one folder: ``wait(timeout)`` returns once something in it changed (or the timeout)."""
+    """inotify on one folder (the watcher's own wrapper): ``wait(timeout)`` returns once something in it
+    changed (a file renamed in, closed after writing, created, its attributes) or the timeout passed."""
 
     def __init__(self, folder: Path) -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        self.fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1")
-        mask = (_IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE | _IN_DELETE_SELF
-                | _IN_MOVE_SELF)
-        if libc.inotify_add_watch(self.fd, os.fsencode(folder), mask) < 0:
-            err = ctypes.get_errno()
-            os.close(self.fd)
-            raise OSError(err, f"inotify_add_watch {folder}")
+        from cooldownd.daemon.watch import _Inotify
+
+        self._inotify = _Inotify()
+        self.fd = self._inotify.fd
+        try:
+            self._inotify.add(folder)
+        except OSError:
+            self._inotify.close()
+            raise
 
     def wait(self, timeout: float) -> bool:
         """Sleep until an event or ``timeout``; True when woken by an event."""
         if not select.select([self.fd], [], [], max(timeout, 0.0))[0]:
             return False
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self.fd, 65536):  # drain: one look answers every event so far
-                pass
+        self._inotify.read()  # drain: one look answers every event so far
         return True
 
     def close(self) -> None:
-        os.close(self.fd)
+        self._inotify.close()
 
 
 def read_status(status_file: Path, running: Callable[[], int | None]) -> dict[str, Any] | None:
