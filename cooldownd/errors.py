@@ -59,6 +59,12 @@ ADVICE = {
 }
 
 
+def sqlite_kind(exc: Exception) -> StoreErrorKind:
+    """The kind of an ``sqlite3.Error`` from its result code name (an unknown or missing one: OTHER)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return next((k for prefix, k in _SQLITE_KINDS if name.startswith(prefix)), StoreErrorKind.OTHER)
+
+
 class StoreError(CooldownError):
     """The state database cannot be used; ``kind`` says why (branch on it, not on the text)."""
 
@@ -67,10 +73,11 @@ class StoreError(CooldownError):
         self.kind = kind
 
     @classmethod
-    def from_sqlite(cls, path: object, exc: Exception, doing: str = "") -> StoreError:
+    def from_sqlite(cls, path: object, exc: Exception, doing: str = "",
+                    kind: StoreErrorKind | None = None) -> StoreError:
         """The error for an ``sqlite3.Error``, its kind from ``sqlite_errorname``; the advice fits the kind."""
-        name = getattr(exc, "sqlite_errorname", None) or ""
-        kind = next((k for prefix, k in _SQLITE_KINDS if name.startswith(prefix)), StoreErrorKind.OTHER)
+        if kind is None:
+            kind = sqlite_kind(exc)
         what = f"{doing}: " if doing else ""
         return cls(f"{path}: {what}{exc} ({kind.value}); {ADVICE[kind]}", kind)
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from cooldownd.core.model import Athlete
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def parse_duration(value: Any) -> float:
@@ -116,9 +115,9 @@ class NotifySettings(_Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
-        if v is not None and v != "" and not _CLOCK.match(v):
-            raise ValueError(f"{v!r} is not a range like \"22:00-07:00\"")
-        return v or None
+        from cooldownd.core.quiet import parse_quiet_hours  # the one syntax, shared with core/coach.py
+
+        return v if v is not None and parse_quiet_hours(v) is not None else None
 
 
 class RoutinesSettings(_Section):

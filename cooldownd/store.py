@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cooldownd.core.series import Series, decode as decode_series, encode as encode_series
-from cooldownd.errors import StoreError, StoreErrorKind
+from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
 from cooldownd.record import lines
 from cooldownd.record.summary import Summary
 
@@ -122,9 +122,11 @@ class Store:
             with _umask(0o077):
                 conn = cls._connect(path, busy_timeout_s)
         except sqlite3.DatabaseError as exc:
-            error = StoreError.from_sqlite(path, exc, "cannot open the database")
-            if error.kind is not StoreErrorKind.CORRUPT:
-                raise error from exc
+            kind = sqlite_kind(exc)
+            if kind is StoreErrorKind.CANNOT_OPEN and _read_only_fs(path.parent):
+                kind = StoreErrorKind.READ_ONLY  # SQLite says only "unable to open": the mount says why
+            if kind is not StoreErrorKind.CORRUPT:
+                raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
             if not move_aside:
                 raise StoreError(f"{path}: the database looks damaged ({exc}), and the running daemon holds it; "
                                  "left as it is: restart the daemon (systemctl --user restart cooldownd) to "
@@ -157,8 +159,7 @@ class Store:
             conn.close()
             raise
         for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.chmod(f"{path}{suffix}", 0o600)
+            _private(Path(f"{path}{suffix}"))
         return conn
 
     @classmethod
@@ -248,8 +249,10 @@ class Store:
                 yield
             except BaseException:
                 self._depth = 0
-                if self._conn is not None:
-                    self._conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk does): never hide the first error.
+                if self._conn is not None and self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
             self._depth = 0
             self._exec("COMMIT")
@@ -467,6 +470,25 @@ def _stale_companions(path: Path) -> list[tuple[str, tuple[int, int]]]:
                 held.add((st.st_dev, st.st_ino))
     return [(f"{path}{suffix}", ident) for suffix in ("-wal", "-shm")
             if (ident := _identity(Path(f"{path}{suffix}"))) is not None and ident in held]
+
+
+def _private(path: Path) -> None:
+    """Take group and other access away (never add any: a read-only file stays read-only)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("%s: cannot make it private (%s)", path, exc.strerror)
+
+
+def _read_only_fs(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 class _Damaged(sqlite3.DatabaseError):

@@ -24,6 +24,8 @@ log = logging.getLogger("cooldownd")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 78
 LEVELS = ("light", "moderate", "hard", "very_hard")
+CONTROL_COMMANDS = {"start": "start the cool-down on offer", "next": "go to the next stretch",
+                    "later": "ask again later", "stop": "stop the cool-down (or skip the offer)"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: the last 12 weeks)")
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
+    for name, what in CONTROL_COMMANDS.items():
+        sub.add_parser(name, help=f"{what} (acts on the running cooldownd's current card)")
     return p
 
 
@@ -166,10 +170,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _history_line(e: dict) -> str:
-    from cooldownd.core.wording import format_duration, level_word
+    from cooldownd.core.wording import format_duration, level_word, walkthrough
 
     load = e.get("load")
-    outcome = (e.get("walkthrough") or {}).get("result") or ("offered" if e.get("offered_at") else "-")
+    outcome = walkthrough(e.get("walkthrough"), bool(e.get("offered_at")))
     mark = f"  (superseded by #{e['superseded_by']})" if e.get("superseded_by") else ""
     return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
@@ -193,6 +197,10 @@ def cmd_service(args: argparse.Namespace) -> int:
         exe = Path(found).absolute() if found else Path(sys.executable).parent / "cooldownd"
     unit = install_unit(exe, config_home(), state_dir=settings.store_path().parent)
     print(f"wrote {unit}")
+    from cooldownd.desktop.identity import install_identity
+
+    for path in install_identity(exe):  # our name and icon where notification servers look them up
+        print(f"wrote {path}")
     print(SYSTEMCTL_HINT)
     return EXIT_OK
 
@@ -217,4 +225,4 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
     "report": _lazy("cooldownd.cli.report", "cmd_report"),
-}
+} | {name: _lazy("cooldownd.cli.control", "cmd_control") for name in CONTROL_COMMANDS}

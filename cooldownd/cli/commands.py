@@ -10,7 +10,8 @@ import logging
 import sys
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from cooldownd import settings as cfg
 from cooldownd.core.model import Level, Routine
@@ -18,6 +19,7 @@ from cooldownd.record import lines
 from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
+    from cooldownd.core.coach import Outcome
     from cooldownd.core.routines import Library
 
 log = logging.getLogger(__name__)
@@ -35,45 +37,38 @@ def _shortened(routine: Routine, hold_s: int) -> Routine:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A synthetic hard ride through the real intensity -> routine -> walk-through path."""
-    return asyncio.run(_demo(cfg.load(args.config)[0], args.fast))
+    return _foreground(_demo(cfg.load(args.config)[0], args.fast))
 
 
 async def _demo(settings: cfg.Settings, fast: bool) -> int:
     from cooldownd.core.intensity import assess
-    from cooldownd.core.wording import headline
+    from cooldownd.core.wording import offer_title, workout_line
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
-    from cooldownd.desktop.cues import notifier_for
-    from cooldownd.desktop.offers import AutoStart, coach_knobs, present
     from cooldownd.routinefile import load_library
 
     library = load_library(settings.routines.file)
     workout = synthetic_ride(end=time.time())
     a = assess(workout, DEMO_ATHLETE, settings.intensity_knobs(), this_year=this_year())
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
-    knobs = coach_knobs(settings.notify)
     if fast:
         routine = _shortened(routine, 1)
-        knobs = replace(knobs, transition_s=0.3, offer_timeout_s=60)
     print(f"demo: a synthetic {DEMO_MINUTES}-minute ride: avg HR {a.avg_hr:.0f}, NP {a.np:.0f} W, IF {a.if_:.2f}, "
           f"TSS {a.tss:.0f}, load {a.load:.0f} ({a.load_source}) -> {a.level.value}; routine {routine.name}, "
           f"{len(routine.steps)} steps", flush=True)
-    notifier = await notifier_for(settings, library)
-    print(f"demo: showing the walk-through on the {notifier.name}", flush=True)
-    try:
-        outcome = await present(routine, headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load),
-                                AutoStart(notifier, 1.0 if fast else 15.0), knobs,
-                                level=a.level, load=a.load, hrr60=workout.hrr60)
-    finally:
-        await notifier.aclose()
+    outcome = await _walk_here(settings, library, routine, workout_line(workout.sport, workout.sub_sport,
+                                                                       a.duration_s, a.load),
+                               title=offer_title(a.level, workout.sport, workout.sub_sport), start_after=1.0 if fast
+                               else 15.0, fast=fast, load=a.load, hrr60=workout.hrr60, ended_at=workout.end)
     print(f"demo: walk-through {outcome.result.value if outcome.result else 'ended'}, "
-          f"{outcome.steps_done} of {len(routine.steps)} steps", flush=True)
+          f"{outcome.steps_done} of {len(routine.steps)} steps held through", flush=True)
     return 0
 
 
 def cmd_routine(args: argparse.Namespace) -> int:
     """Print a routine, or walk through it now."""
     from cooldownd.core.routines import choose
+    from cooldownd.core.wording import how_long, level_word
     from cooldownd.routinefile import load_library
 
     settings = cfg.load(args.config)[0]
@@ -84,25 +79,53 @@ def cmd_routine(args: argparse.Namespace) -> int:
         print(f"{routine.name}: {len(routine.steps)} steps, {total // 60} min {total % 60} s of holds")
         for i, step in enumerate(routine.steps, 1):
             side = f" ({step.side})" if step.side else ""
-            print(f"{i:>2}. {step.title}{side}, {step.hold_s} s: {step.text}")
+            print(f"{i:>2}. {step.title}{side}, {how_long(step.hold_s, step.moves, step.reps)}: {step.text}")
         return 0
-    return asyncio.run(_walk_now(settings, routine, library))
+    title = f"Cool-down, {level_word(routine.level)} routine"
+    return _foreground(_walk_here(settings, library, routine, "", title=title, start_after=0.0))
 
 
-async def _walk_now(settings: cfg.Settings, routine: Routine, library: Library) -> int:
+async def _walk_here(settings: cfg.Settings, library: Library, routine: Routine, headline: str, *, title: str,
+                     start_after: float, fast: bool = False, **about: Any) -> Outcome:
+    """Walk through ``routine`` in the foreground; ``cooldownd next`` and the like reach it too."""
+    from cooldownd.desktop.control import serving
     from cooldownd.desktop.cues import notifier_for
     from cooldownd.desktop.offers import AutoStart, coach_knobs, present
+    from cooldownd.desktop.walk import Stage
 
+    knobs = coach_knobs(settings.notify)
+    if fast:
+        knobs = replace(knobs, transition_s=0.3, offer_timeout_s=60)
     notifier = await notifier_for(settings, library)
+    print(f"cooldownd: the cool-down is on the {notifier.name}; Ctrl-C ends it", flush=True)
+    stage = Stage()
     try:
-        from cooldownd.core.wording import level_word
-
-        outcome = await present(routine, f"Cool-down: {level_word(routine.level)} routine", AutoStart(notifier, 0.0),
-                                coach_knobs(settings.notify), level=routine.level)
+        async with serving(stage, take_over=True):
+            return await present(routine, headline, AutoStart(notifier, start_after), knobs, title=title,
+                                 level=routine.level, stage=stage, **about)
     finally:
         await notifier.aclose()
-    log.debug("routine: %s", outcome)
-    return 0
+
+
+def _foreground(walk: Coroutine[Any, Any, Any]) -> int:
+    """Run a foreground walk-through: Ctrl-C and SIGTERM close its bubble first (no dead buttons left)."""
+    import signal
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await walk
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    try:
+        result = asyncio.run(main())
+    except asyncio.CancelledError:
+        return 128 + signal.SIGTERM
+    return result if isinstance(result, int) else 0
 
 
 # -- scan ---------------------------------------------------------------------------------------
@@ -192,14 +215,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _offer_after_import(store, settings: cfg.Settings, library, results: list[Result]) -> None:
+    """Offer the newest recent workout: hand it to a running daemon, else on this desktop; else say why not."""
     from cooldownd.daemon.instance import signal_daemon
-    from cooldownd.desktop.offers import newest_unoffered, offer_workout
+    from cooldownd.desktop.offers import newest_unoffered, offer_candidates, offer_workout
 
     if not any(r.status == "imported" for r in results):
         return
-    if signal_daemon(settings):
-        log.info("import: the running daemon will offer the cool-down if one is due")
+    now = time.time()
+    recent, why = offer_candidates(store.workouts(limit=50), now, settings.notify.max_age)
+    if not recent:
+        print(f"not offered: {why}", flush=True)
         return
-    workout_id = newest_unoffered(store, time.time(), settings.notify.max_age)
+    if signal_daemon(settings):
+        print("cool-down offered on the desktop by the running cooldownd "
+              "(there, or: cooldownd start | later | stop)", flush=True)
+        return
+    workout_id = newest_unoffered(store, now, settings.notify.max_age)
     if workout_id is not None:
-        asyncio.run(offer_workout(store, workout_id, settings, library))
+        _foreground(offer_workout(store, workout_id, settings, library))

@@ -31,6 +31,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cooldownd.core.metrics import hrr60
 from cooldownd.core.model import Contact, HrSample, Record, Workout
 
 #: Default start threshold: this fraction of the heart-rate reserve above resting HR (issue 5).
@@ -148,9 +149,6 @@ class DetectKnobs:
     contact_lost_s: float = 120.0
     reconnect_grace_s: float = 180.0
     min_duration_s: float = 600.0
-    hrr_window_s: float = 60.0  # the 60 of HRR60
-    hrr_peak_s: float = 120.0  # look this far back from the end for the peak HR
-    hrr_tolerance_s: float = 5.0  # the "60 s later" sample may be this late
     quiet_s: float = 10.0  # resume: a journal gap longer than this was a lost link (= ble.quiet_s)
     sport: str = "generic"  # FIT's name; a strap does not say what the sport was
 
@@ -158,7 +156,7 @@ class DetectKnobs:
         if not 0 < self.end_hr <= self.start_hr:
             raise ValueError(f"detect: end_hr {self.end_hr} must be > 0 and <= start_hr {self.start_hr}")
         for name in ("start_s", "end_s", "contact_lost_s", "reconnect_grace_s", "min_duration_s",
-                     "hrr_window_s", "hrr_peak_s", "hrr_tolerance_s", "quiet_s"):
+                     "quiet_s"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"detect: {name} = {value} must be a finite number of seconds >= 0")
@@ -342,20 +340,6 @@ class Detector:
             sport=knobs.sport, sub_sport="generic", start=start, end=end, duration_s=duration,
             elapsed_s=elapsed, records=tuple(Record(t, hr) for t, hr, _ in inside), pauses=pauses,
             rr_ms=tuple(ms for _, _, rr in inside for ms in rr), source="ble",
-            hrr60=hrr60(self._samples, end, knobs),
+            hrr60=hrr60(((t, hr) for t, hr, _ in self._samples), end),
         )
         return WorkoutEnded(workout, cause)
-
-
-def hrr60(samples: Iterable[tuple[float, int | None, object]], end: float, knobs: DetectKnobs) -> int | None:
-    """Peak HR in the last ``hrr_peak_s`` up to ``end`` minus HR ``hrr_window_s`` later; None if unmeasured."""
-    readings = [(t, hr) for t, hr, *_ in samples if hr is not None]
-    near_end = [(hr, t) for t, hr in readings if end - knobs.hrr_peak_s <= t <= end]
-    if not near_end:
-        return None
-    peak, peak_t = max(near_end)  # the highest, and of equal ones the latest
-    target = peak_t + knobs.hrr_window_s
-    later = next(((t, hr) for t, hr in readings if t >= target), None)
-    if later is None or later[0] - target > knobs.hrr_tolerance_s:
-        return None
-    return peak - later[1]

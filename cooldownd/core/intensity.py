@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from cooldownd.core.metrics import (Pauses, beat_stats, exercise_weights, hr_average, normalized_power,
-                                    power_segments, recovery_60s, rmssd)
+                                    hrr60, power_segments, rmssd)
 from cooldownd.core.model import Assessment, Athlete, Level, Profile, Workout
 
 _RANK = {"config": 0, "file": 1, "estimate": 2}
@@ -261,10 +261,9 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
     above_90 = hr.above_90_min if hr else 0.0
     level = _level(load, above_90 if trusted_max else 0.0, knobs)
     used_rule = level is Level.VERY_HARD and load < knobs.hard_below
-    hrr60 = workout.hrr60
-    if hrr60 is None:
-        hr_recs = [r for r in workout.records if r.hr]
-        hrr60 = recovery_60s([r.t for r in hr_recs], [r.hr for r in hr_recs], workout.end)
+    recovery = workout.hrr60
+    if recovery is None:
+        recovery = hrr60(((r.t, r.hr) for r in workout.records), workout.end)
     return Assessment(
         duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
         avg_hr=avg_hr, max_hr=max_hr,
@@ -272,5 +271,5 @@ def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_m
         trimp=hr.trimp if hr else None, hrss=hr.hrss if hr else None, edwards=hr.edwards if hr else None,
         np=np_, if_=if_, tss=tss,
         rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
-        hrr60=hrr60, minutes_above_90_hrr=above_90, load=load, load_source=load_source, level=level,
+        hrr60=recovery, minutes_above_90_hrr=above_90, load=load, load_source=load_source, level=level,
         profile=profile, profile_source=_profile_source(profile, load_source, used_rule))

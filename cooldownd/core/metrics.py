@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from statistics import median
 
 
@@ -151,10 +151,26 @@ def rmssd(rr_ms: Sequence[float], lo: float, hi: float, max_change: float, min_p
     return math.sqrt(sum(d * d for d in diffs) / len(diffs))
 
 
-def recovery_60s(times: Sequence[float], hrs: Sequence[int], end: float) -> int | None:
-    """Peak HR of the last 30 s of effort minus HR 60 s after ``end``, when the samples reach that far."""
-    peak = max((h for t, h in zip(times, hrs) if end - 30 <= t <= end), default=None)
-    after = [(abs(t - end - 60), h) for t, h in zip(times, hrs) if abs(t - end - 60) <= 5]
-    if peak is None or not after:
+HRR_WINDOW_S = 60.0  # the 60 of HRR60
+HRR_PEAK_S = 120.0  # the peak is looked for this far back from the end of the effort
+HRR_LATE_S = 5.0  # the reading "60 s after the peak" may be this late (straps send about 1 Hz)
+
+
+def hrr60(readings: Iterable[tuple[float, int | None]], end: float) -> int | None:
+    """Heart-rate recovery: the peak in the last 120 s up to ``end`` minus the HR 60 s after that peak.
+
+    The one HRR60 rule, for live and imported copies of a session alike. Measured from the peak, not
+    from ``end``, so two records whose ends differ (a strap's last active second, a file's timer stop)
+    give the same number from the same beats. The later reading is the first one at or after the
+    peak + 60 s, at most 5 s late; None when the readings do not reach that far.
+    """
+    beats = sorted((t, hr) for t, hr in readings if hr)
+    near_end = [(hr, t) for t, hr in beats if end - HRR_PEAK_S <= t <= end]
+    if not near_end:
         return None
-    return peak - min(after)[1]
+    peak, peak_t = max(near_end)  # the highest, and of equal ones the latest
+    target = peak_t + HRR_WINDOW_S
+    later = next(((t, hr) for t, hr in beats if t >= target), None)
+    if later is None or later[0] - target > HRR_LATE_S:
+        return None
+    return peak - later[1]

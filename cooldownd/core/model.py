@@ -155,13 +155,19 @@ class Assessment:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One card of a routine: an exercise on one side, held for ``hold_s`` seconds."""
+    """One card of a routine: an exercise on one side, held for ``hold_s`` seconds.
+
+    A movement (``moves``: the cat, arm turns) is done slowly for ``hold_s`` seconds rather than
+    held, ``reps`` times when the routine says how many.
+    """
 
     exercise: str
     title: str
     text: str
     hold_s: int
     side: str | None = None  # left | right | both | None
+    moves: bool = False
+    reps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

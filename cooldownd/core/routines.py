@@ -23,7 +23,8 @@ SCALE_RANGE = (0.5, 3.0)
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _TOP_KEYS = frozenset({"exercises", "routines", "hold_scale"})
-_EXERCISE_KEYS = frozenset({"title", "text", "hold", "sides", "side_text", "image"})
+_EXERCISE_KEYS = frozenset({"title", "text", "hold", "sides", "side_text", "image", "moves", "reps"})
+REPS_RANGE = (1, 30)
 IMAGE_PATH_MAX = 1024
 _ENTRY_KEYS = frozenset({"exercise", "hold"})
 
@@ -72,13 +73,16 @@ class Exercise:
     sides: tuple[str, ...] = ()
     side_text: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     image: str | None = None  # a picture file named by the routines file (checked by routinefile)
+    moves: bool = False  # done slowly, not held (the cat, arm turns)
+    reps: int | None = None  # how many times, for a movement
 
     def steps(self, hold_s: int) -> tuple[Step, ...]:
         """One step per side (or a single step without sides), each held ``hold_s`` seconds."""
         if not self.sides:
-            return (Step(self.name, self.title, self.text, hold_s),)
+            return (Step(self.name, self.title, self.text, hold_s, None, self.moves, self.reps),)
         return tuple(
-            Step(self.name, self.title, self.text_for(side), hold_s, side) for side in self.sides
+            Step(self.name, self.title, self.text_for(side), hold_s, side, self.moves, self.reps)
+            for side in self.sides
         )
 
     def text_for(self, side: str) -> str:
@@ -183,6 +187,7 @@ def _parse_exercise(name: str, value: Any, key: str) -> Exercise:
         sides,
         MappingProxyType({s: _string(t, f"{key}.side_text.{s}", None) for s, t in side_text.items()}),
         _string(value["image"], f"{key}.image", IMAGE_PATH_MAX) if "image" in value else None,
+        *_movement(value, key),
     )
     # Lengths are checked on the text the user will read, with {side} filled in.
     if not sides and "{side}" in exercise.text:
@@ -193,6 +198,21 @@ def _parse_exercise(name: str, value: Any, key: str) -> Exercise:
     if not sides:
         _string(exercise.text, f"{key}.text", TEXT_MAX)
     return exercise
+
+
+def _movement(value: Mapping[str, Any], key: str) -> tuple[bool, int | None]:
+    """``moves`` (a boolean) and ``reps`` (whole times, only for a movement)."""
+    moves = value.get("moves", "reps" in value)
+    if not isinstance(moves, bool):
+        raise RoutineError(f"{key}.moves", f"expected true or false, got {_kind(moves)}")
+    if "reps" not in value:
+        return moves, None
+    reps, (lo, hi) = value["reps"], REPS_RANGE
+    if not moves:
+        raise RoutineError(f"{key}.reps", "only a movement has repetitions; drop reps or set moves = true")
+    if isinstance(reps, bool) or not isinstance(reps, int) or not lo <= reps <= hi:
+        raise RoutineError(f"{key}.reps", f"expected whole times from {lo} to {hi}, got {_kind(reps)}")
+    return moves, reps
 
 
 def _parse_scale(value: Any) -> dict[Level, float]:

@@ -29,6 +29,7 @@ from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.daemon.status import Status
 from cooldownd.daemon.systemd import SdNotify
 from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
+from cooldownd.desktop.walk import Stage
 from cooldownd.errors import ConfigError, CooldownError
 from cooldownd.record.recorder import Rules
 from cooldownd.store import AsyncStore, Store
@@ -64,6 +65,7 @@ class Daemon:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: Any = None
         self._signalled = False  # signal handlers installed: a real process, the exit backstop applies
+        self.stage = Stage()  # the walk-through on screen, for control commands
 
     def rules(self) -> Rules:
         """The recorder's rules as configured now (a reload changes them; the year turns)."""
@@ -115,6 +117,7 @@ class Daemon:
         folders = self._folders()
         self._spawn(tg, "folders", folders.run)
         self._spawn(tg, "offers", self._offer_loop)
+        self._spawn(tg, "control", self._control)
         if self.settings.ble.enabled:
             self._live = self._live_session()
             self._spawn(tg, "live", self._live.run)
@@ -180,20 +183,33 @@ class Daemon:
 
     # -- offers ---------------------------------------------------------------------------------
     async def _offer_loop(self) -> None:
-        """Offer one walk-through at a time: the newest recent workout not offered yet."""
+        """Offer one walk-through at a time: first what the last run left due, then the newest recent workout."""
         from cooldownd.desktop.cues import notifier_for
+        from cooldownd.desktop.pending import resume_pending
 
+        again = await resume_pending(self.store, self.settings.notify.max_age)
         while True:
-            await self.offers.get()
-            now = time.time()
-            workout_id = await self.store.call(newest_unoffered, now, self.settings.notify.max_age)
-            if workout_id is None:
-                continue
+            if again is None:
+                await self.offers.get()
+                workout_id = await self.store.call(newest_unoffered, time.time(), self.settings.notify.max_age)
+                if workout_id is None:
+                    continue
+            else:
+                workout_id = again.workout_id
             notifier = await notifier_for(self.settings, self.library)
             try:
-                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self.status)
+                await offer_workout_async(self.store, workout_id, self.settings, self.library, notifier, self.status,
+                                          stage=self.stage, resume=again)
             finally:
+                again = None
                 await notifier.aclose()
+
+    async def _control(self) -> None:
+        """Answer ``cooldownd start|next|later|stop`` for the daemon's walk-throughs, all its life."""
+        from cooldownd.desktop.control import serving
+
+        async with serving(self.stage, take_over=False):
+            await asyncio.Event().wait()
 
 
 def _exit_backstop(deadline_s: float) -> None:

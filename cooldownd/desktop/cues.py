@@ -127,9 +127,14 @@ class CuedNotifier:
 
     def __init__(self, inner: Notifier, cues: Cues) -> None:
         self.inner, self.cues = inner, cues
-        self.name, self.has_buttons = inner.name, inner.has_buttons
+        self.name, self.has_buttons, self.hint = inner.name, inner.has_buttons, inner.hint
         self.presses: asyncio.Queue[Press] = inner.presses
         self._timers: list[asyncio.TimerHandle] = []
+
+    @property
+    def on_screen(self) -> dict[str, object] | None:
+        """The bubble on screen (server and id), for a restart to close; None on a console."""
+        return getattr(self.inner, "on_screen", None)
 
     async def show(self, card: Card) -> None:
         """Show ``card``, then ring and speak (a new step's timers replace the old ones)."""

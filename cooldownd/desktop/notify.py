@@ -2,22 +2,31 @@
 
 Notifications are not critical (as in desktop-notifier's base backend): a failure logs a
 warning, the card goes to the console instead, and the walk-through carries on.
+
+The desktop backend speaks org.freedesktop.Notifications itself, over dbus-fast (which comes with
+desktop-notifier): a walk-through needs what desktop-notifier 6.2 cannot send or tell, namely
+``replaces_id`` (one bubble updated in place), raw hints (``value``, ``resident``, ``transient``,
+``suppress-sound``, ``desktop-entry``) and which bubble a press was made on (it forgets a
+notification after its first press, so a second press lands on the replacing card).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import sys
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from cooldownd.core import wording
 from cooldownd.core.coach import Card
 
 if TYPE_CHECKING:
-    from desktop_notifier import DesktopNotifier
+    from dbus_fast import Message
+    from dbus_fast.aio import MessageBus
 
     from cooldownd.desktop.cues import Cues
 
@@ -25,17 +34,27 @@ log = logging.getLogger(__name__)
 
 BUS_NAME = "org.freedesktop.Notifications"
 BUS_PATH = "/org/freedesktop/Notifications"
+APP_NAME = "cooldownd"
 TITLE_MAX = 64  # common servers cut the summary to one line
-BODY_MAX = 240
+BODY_MAX = 600
 CALL_TIMEOUT_S = 2.0
+CLOSED_BY_USER = 2
+# Servers that take actions but draw no buttons (testing-desktop.md): the cards say how to steer.
+NO_BUTTONS_DRAWN = {"dunst": wording.HINT_DUNST, "mako": wording.HINT_MAKO}
 
 
 @dataclass(frozen=True)
 class Press:
-    """A button id (or ``default`` click, or ``dismissed``) pressed on ``card``."""
+    """A button id (or ``default`` click, or ``dismissed``) pressed on ``card``.
+
+    ``command``: asked for by ``cooldownd next`` and the like, not pressed on a bubble; the walk
+    answers on ``reply`` (the title of the card it led to, the reason a bubble was hidden, or "").
+    """
 
     button: str
-    card: Card
+    card: Card | None
+    command: bool = False
+    reply: asyncio.Future[str] | None = field(default=None, compare=False)
 
 
 class Notifier(Protocol):
@@ -43,10 +62,11 @@ class Notifier(Protocol):
 
     name: str
     has_buttons: bool
+    hint: str  # how to steer the walk where no buttons are drawn ("" where they are)
     presses: asyncio.Queue[Press]
 
     async def show(self, card: Card) -> None:
-        """Show ``card`` instead of the current one; never raises."""
+        """Show ``card`` instead of the current one (in place for an update); never raises."""
 
     async def close(self) -> None:
         """Remove the current bubble, if any; never raises."""
@@ -56,17 +76,20 @@ class Notifier(Protocol):
 
 
 class ConsoleBackend:
-    """Prints each card as one or two lines (stdout, or the journal under systemd)."""
+    """Prints each card as one or two lines (stdout, or the journal under systemd); updates are not printed."""
 
     name = "console"
     has_buttons = False
+    hint = wording.HINT_AUTO
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.presses: asyncio.Queue[Press] = asyncio.Queue()
 
     async def show(self, card: Card) -> None:
-        """Print the card."""
+        """Print the card (a new one: time left is not worth a line each)."""
+        if card.update:
+            return
         body = card.body.replace("\n", " ")
         self.stream.write(f"== {card.title}\n   {body}\n")
         self.stream.flush()
@@ -88,188 +111,220 @@ def markup_safe(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+@dataclass(frozen=True)
+class Server:
+    """The notification server as probed once: its capabilities, name and bus connection."""
+
+    capabilities: frozenset[str]
+    name: str = ""
+    owner: str = ""  # its unique bus name: a restarted server has another (and other ids)
+
+
 class DesktopBackend:
-    """desktop-notifier on org.freedesktop.Notifications: one bubble, each card replacing the last."""
+    """One bubble on org.freedesktop.Notifications, each card replacing the last in place."""
 
     name = "desktop"
 
-    def __init__(
-        self, capabilities: frozenset[str], app_name: str = "cooldownd",
-        fallback: ConsoleBackend | None = None, sound: bool = False, cues: Cues | None = None,
-    ) -> None:
-        from desktop_notifier import DesktopNotifier, Icon
-
-        self.capabilities = capabilities
-        self.cues = cues  # pictures and chimes; without, only the server's default sound
-        self.has_buttons = "actions" in capabilities
+    def __init__(self, bus: MessageBus | None, server: Server, *, app_name: str = APP_NAME, icon: Path | None = None,
+                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: Cues | None = None) -> None:
+        self.bus, self.server = bus, server
+        self.capabilities = server.capabilities
+        self.has_buttons = "actions" in server.capabilities
+        self.hint = NO_BUTTONS_DRAWN.get(server.name, "") if self.has_buttons else wording.HINT_AUTO
         self.presses: asyncio.Queue[Press] = asyncio.Queue()
         self.fallback = fallback if fallback is not None else ConsoleBackend(sys.stderr)
-        icon = cues.icon() if cues is not None else None
-        self._dn: DesktopNotifier = DesktopNotifier(app_name=app_name,
-                                                    app_icon=Icon(path=icon) if icon is not None else None)
-        self.sound = sound  # ask the server to ring on every card: the user is on the mat, not at the screen
-        self._current: str | None = None
-        self._iface: Any = None  # desktop-notifier's proxy, once wrapped for replaces_id
-        self._last_id = 0  # the server's id of the bubble on screen
+        self.app_name, self.sound, self.cues = app_name, sound, cues
+        self.icon = icon if icon is not None else cues.icon() if cues is not None else _packaged_icon()
+        self.bubble: int | None = None  # the server's id of our bubble on screen
+        self._card: Card | None = None  # the card it shows
+        self._acted: int | None = None  # seq of a card a button was pressed on (the server may close it next)
+        self._lost = not server.owner  # no server known (yet): learn its name once one answers
         self.sent = 0  # cards the server accepted
         self.failed = 0  # cards that went to the fallback
+        if bus is not None:
+            bus.add_message_handler(self._on_message)
+
+    @property
+    def on_screen(self) -> dict[str, object] | None:
+        """Our bubble on screen, as a restart needs it to close it: the server (unique name) and the id."""
+        return {"server": self.server.owner, "id": self.bubble} if self.bubble else None
 
     async def show(self, card: Card) -> None:
-        """Replace the previous bubble with ``card``; on failure print it on the fallback."""
-        from desktop_notifier import DEFAULT_SOUND, Attachment, Button, Icon, Notification, Sound
-
-        if not await self._replace_in_place():
-            await self.close()
-        media = self.cues.card_media(card) if self.cues is not None else None
-        if media is not None:
-            extras: dict[str, Any] = {
-                "attachment": Attachment(path=media.image) if media.image else None,
-                "icon": Icon(path=media.icon) if media.icon else None,
-                "sound": Sound(path=media.sound_file) if media.sound_file else None}
-        else:
-            extras = {"sound": DEFAULT_SOUND if self.sound else None}
-        dispatched = asyncio.Event()
-        press = partial(self._press, card)
-        note = Notification(
-            title=_clip(card.title, TITLE_MAX),
-            message=markup_safe(_clip(card.body, BODY_MAX)),
-            buttons=tuple(Button(title=label, identifier=bid, on_pressed=partial(press, bid))
-                          for bid, label in card.buttons),
-            on_clicked=partial(press, "default"),
-            on_dismissed=partial(press, "dismissed"),
-            on_dispatched=dispatched.set,
-            # Offer and steps stay until replaced (0 = never expire); the done card may expire.
-            timeout=-1 if card.kind == "done" else 0,
-            **extras,
-        )
+        """Replace the bubble's card with ``card``; on failure print it on the fallback."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                self._current = await self._dn.send_notification(note)
-        except TimeoutError:
-            log.warning("%s: notification server did not answer within %.0f s", BUS_NAME,
-                        CALL_TIMEOUT_S)
-        if dispatched.is_set():
-            self.sent += 1
+            nid = await self._call("Notify", "susssasa{sv}i", [
+                self.app_name, self.bubble or 0, self.icon.as_uri(), _clip(card.title, TITLE_MAX),
+                markup_safe(_clip(card.body, BODY_MAX)), self._actions(card), self._hints(card),
+                -1 if card.kind == "done" else 0])  # offer and steps stay until replaced; the done card may go
+        except Exception as exc:  # no bus, no server, a server gone or refusing: print instead
+            self.bubble, self._card, self._lost = None, None, True  # a restarted server has other ids
+            self.failed += 1
+            log.warning("%s: card %r not shown on the desktop (%s); printing it instead", BUS_NAME, card.title, exc)
+            await self.fallback.show(card)
             return
-        # desktop-notifier logs and swallows send errors; on_dispatched tells us it failed.
-        self._current, self._last_id = None, 0  # a restarted server has other ids
-        self.failed += 1
-        log.warning("%s: card %r not shown on the desktop; printing it instead", BUS_NAME,
-                    card.title)
-        await self.fallback.show(card)
+        self.bubble, self._card = nid, card
+        self.sent += 1
+        if self._lost:  # a server came (back): its unique name is what a restart checks before closing
+            self._lost = False
+            with contextlib.suppress(Exception):
+                owner = await self._call("GetNameOwner", "s", [BUS_NAME], destination="org.freedesktop.DBus",
+                                         path="/org/freedesktop/DBus", interface="org.freedesktop.DBus")
+                self.server = replace(self.server, owner=str(owner))
 
-    async def _replace_in_place(self) -> bool:
-        """Make desktop-notifier pass our last id as replaces_id (it always sends 0).
+    def _actions(self, card: Card) -> list[str]:
+        if not self.has_buttons or not card.buttons:
+            return []  # a card without buttons (the closing one) offers nothing to click either
+        # xfce4-notifyd has no click on the body and would draw "default" as an empty button.
+        actions = [] if self.server.name == "Xfce Notify Daemon" else ["default", ""]
+        for bid, label in card.buttons:
+            actions += [bid, label]
+        return actions
 
-        Needed because dunst keeps a bubble whose action was invoked, while desktop-notifier
-        forgets it at once, so close-then-send would leave it on screen. Returns False
-        (close-then-send) if desktop-notifier's internals are not what we expect.
-        """
-        if self._iface is not None:
-            return True
-        try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                await self._dn.get_capabilities()  # the only public way to open its connection
-        except Exception as exc:
-            log.debug("%s: not connected yet: %r", BUS_NAME, exc)
-            return False
-        iface = getattr(getattr(self._dn, "_backend", None), "interface", None)
-        original = getattr(iface, "call_notify", None)
-        if original is None:
-            return False
+    def _hints(self, card: Card) -> dict[str, Any]:
+        from dbus_fast import Variant
 
-        async def call_notify(app: str, replaces: int, *rest: Any) -> int:
-            _sound_file_as_path(rest[4] if len(rest) > 4 else None)
-            self._last_id = await original(app, replaces or self._last_id, *rest)
-            return self._last_id
-
-        iface.call_notify = call_notify
-        self._iface = iface
-        return True
+        hints = {"urgency": Variant("y", 1), "desktop-entry": Variant("s", APP_NAME)}
+        if card.buttons:
+            hints["resident"] = Variant("b", True)  # stays after a press until we replace it
+        if card.kind == "step":
+            hints["transient"] = Variant("b", True)  # no pile of old steps in the history
+            if card.progress is not None:
+                hints["value"] = Variant("i", card.progress)
+        media = self.cues.card_media(card) if self.cues is not None else None
+        if media is not None and media.image is not None:
+            hints["image-path"] = Variant("s", media.image.as_uri())
+        if card.update:
+            hints["suppress-sound"] = Variant("b", True)  # rings once per card, not on every update
+        elif media is not None and media.sound_file is not None:
+            hints["sound-file"] = Variant("s", str(media.sound_file))  # the spec's sound-file is a path
+        elif media is None and self.sound:
+            hints["sound-name"] = Variant("s", "message-new-instant")
+        return hints
 
     async def close(self) -> None:
-        """Close the current bubble, even one the server kept after a press (dunst does)."""
-        current, self._current = self._current, None
-        last, self._last_id = self._last_id, 0
+        """Close the bubble, even one the server kept after a press (dunst does)."""
+        nid, self.bubble, self._card = self.bubble, None, None
+        if nid:
+            await self.close_id(nid)
+
+    async def close_id(self, nid: int) -> None:
+        """Close bubble ``nid`` of this server; never raises (it may be gone already)."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                if self._iface is not None and last:
-                    await self._iface.call_close_notification(last)
-                elif current is not None and current in await self._dn.get_current_notifications():
-                    await self._dn.clear(current)
-        except (KeyError, TimeoutError) as exc:
-            # KeyError: desktop-notifier forgot it (a press raced us); it is gone anyway.
-            log.debug("%s: closing %s: %r", BUS_NAME, current, exc)
-        except Exception as exc:  # DBusError: already closed, or the server is gone
-            log.debug("%s: could not close a notification: %s", BUS_NAME, exc)
+            await self._call("CloseNotification", "u", [nid])
+        except Exception as exc:
+            log.debug("%s: closing %d: %s", BUS_NAME, nid, exc)
 
     async def aclose(self) -> None:
-        """Disconnect desktop-notifier's bus connection (it has no public close)."""
-        bus = getattr(getattr(self._dn, "_backend", None), "bus", None)
-        if bus is not None:
+        """Disconnect from the session bus."""
+        if self.bus is not None:
+            self.bus.remove_message_handler(self._on_message)
+            self.bus.disconnect()
+            self.bus = None
+
+    async def _call(self, member: str, signature: str, body: list[Any], **where: str) -> Any:
+        if self.bus is None or not self.bus.connected:
+            self.bus = await _connect_signals(self._on_message)
+        return await _call(self.bus, member, signature, body, **where)
+
+    def _on_message(self, msg: Message) -> None:
+        """ActionInvoked / NotificationClosed: a press counts only on the bubble it was made on."""
+        if msg.interface != BUS_NAME or msg.path != BUS_PATH or msg.member not in ("ActionInvoked",
+                                                                                  "NotificationClosed"):
+            return
+        nid, card = msg.body[0], self._card
+        if nid != self.bubble or card is None:
+            return  # an older bubble, or one that is not ours
+        if msg.member == "ActionInvoked":
+            self._acted = card.seq
+            self.presses.put_nowait(Press(str(msg.body[1]), card))
+            return
+        self.bubble = None  # gone from the screen: the next card opens a new bubble
+        if msg.body[1] == CLOSED_BY_USER and self._acted != card.seq:
+            self.presses.put_nowait(Press("dismissed", card))  # not the server's own close after a press
+
+
+def _packaged_icon() -> Path:
+    from cooldownd.desktop.media import ICON, asset
+
+    return asset(ICON)
+
+
+_MATCH = f"type='signal',sender='{BUS_NAME}',interface='{BUS_NAME}',path='{BUS_PATH}'"
+
+
+async def _connect_signals(handler: Any = None) -> MessageBus:
+    """A session-bus connection that receives the server's signals (bounded by CALL_TIMEOUT_S)."""
+    from dbus_fast.aio import MessageBus
+
+    async with asyncio.timeout(CALL_TIMEOUT_S):
+        bus = await MessageBus().connect()
+        try:
+            await _call(bus, "AddMatch", "s", [_MATCH], destination="org.freedesktop.DBus",
+                        path="/org/freedesktop/DBus", interface="org.freedesktop.DBus")
+        except BaseException:
             bus.disconnect()
-
-    def _press(self, card: Card, button: str) -> None:
-        self.presses.put_nowait(Press(button, card))
-
-
-def _sound_file_as_path(hints: Any) -> None:
-    """The spec's ``sound-file`` is a path; desktop-notifier sends a file:// URI, which GNOME cannot open."""
-    from urllib.parse import unquote, urlsplit
-
-    if not isinstance(hints, dict) or "sound-file" not in hints:
-        return
-    value = hints["sound-file"]
-    text = getattr(value, "value", value)
-    if isinstance(text, str) and text.startswith("file://"):
-        path = unquote(urlsplit(text).path)
-        hints["sound-file"] = type(value)("s", path) if hasattr(value, "signature") else path
+            raise
+    if handler is not None:
+        bus.add_message_handler(handler)
+    return bus
 
 
-async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
-    """Ask the session bus's notification server for its capabilities; None = no server."""
-    try:
-        from dbus_fast import Message, MessageType
-        from dbus_fast.aio import MessageBus
-    except ImportError:  # pragma: no cover - dbus-fast comes with desktop-notifier
-        return None
+async def _call(bus: MessageBus, member: str, signature: str, body: list[Any], *, destination: str = BUS_NAME,
+                path: str = BUS_PATH, interface: str = BUS_NAME) -> Any:
+    """One method call, bounded; an error reply raises RuntimeError naming it."""
+    from dbus_fast import Message, MessageType
+
+    async with asyncio.timeout(CALL_TIMEOUT_S):
+        reply = await bus.call(Message(destination=destination, path=path, interface=interface, member=member,
+                                       signature=signature, body=body))
+    if reply.message_type is MessageType.ERROR:
+        raise RuntimeError(f"{member}: {reply.error_name}: {reply.body[0] if reply.body else ''}")
+    return reply.body[0] if reply.body else None
+
+
+async def probe(timeout: float = 1.0) -> tuple[MessageBus, Server] | None:
+    """Connect and ask the server once for its capabilities, name and owner; None = no bus or no server."""
     bus: Any = None
     try:
         async with asyncio.timeout(timeout):
-            bus = await MessageBus().connect()
-            reply = await bus.call(Message(
-                destination=BUS_NAME, path=BUS_PATH, interface=BUS_NAME,
-                member="GetCapabilities"))
-    except (OSError, TimeoutError, ValueError, EOFError) as exc:
-        # ValueError/InvalidAddressError: no session bus address at all.
-        log.debug("%s: no session bus or no answer (%s)", BUS_NAME, exc or type(exc).__name__)
-        return None
-    except Exception as exc:
-        log.info("%s: probe failed: %s", BUS_NAME, exc)
-        return None
-    finally:
+            bus = await _connect_signals()
+            caps = await _call(bus, "GetCapabilities", "", [])
+            info = await _call(bus, "GetServerInformation", "", [])
+            owner = await _call(bus, "GetNameOwner", "s", [BUS_NAME], destination="org.freedesktop.DBus",
+                                path="/org/freedesktop/DBus", interface="org.freedesktop.DBus")
+    except (OSError, TimeoutError, ValueError, EOFError, RuntimeError) as exc:
+        # ValueError/InvalidAddressError: no session bus address at all; RuntimeError: no server.
+        log.debug("%s: no session bus or no server (%s)", BUS_NAME, exc or type(exc).__name__)
         if bus is not None:
             bus.disconnect()
-    if reply.message_type is MessageType.ERROR:
-        log.debug("%s: no notification server (%s)", BUS_NAME, reply.error_name)
         return None
-    return frozenset(reply.body[0])
+    return bus, Server(frozenset(caps), str(info), str(owner))
+
+
+async def probe_capabilities(timeout: float = 1.0) -> frozenset[str] | None:
+    """The server's capabilities; None = no server."""
+    found = await probe(timeout)
+    if found is None:
+        return None
+    found[0].disconnect()
+    return found[1].capabilities
 
 
 async def choose_notifier(
-    backend: str = "auto", app_name: str = "cooldownd", *, stream: TextIO | None = None,
+    backend: str = "auto", app_name: str = APP_NAME, *, stream: TextIO | None = None,
     probe_timeout: float = 1.0, sound: bool = False, cues: Cues | None = None,
 ) -> Notifier:
-    """``auto``: desktop if a server answers GetCapabilities within ``probe_timeout``, else console."""
+    """``auto``: desktop if a server answers within ``probe_timeout`` (asked once), else console."""
     if backend not in ("auto", "desktop", "console"):
         raise ValueError(f"notify.backend: {backend!r}; use auto, desktop or console")
     console = ConsoleBackend(stream)
     if backend == "console":
         return console
-    caps = await probe_capabilities(probe_timeout)
+    found = await probe(probe_timeout)
     if cues is not None:
-        cues.attach(caps)
-    if caps is None and backend == "auto":
+        cues.attach(found[1].capabilities if found else None)
+    if found is None and backend == "auto":
         return console
     # A forced desktop backend without a server prints on the console until one appears.
-    return DesktopBackend(caps or frozenset(), app_name, fallback=console, sound=sound, cues=cues)
+    bus, server = found if found is not None else (None, Server(frozenset()))
+    return DesktopBackend(bus, server, app_name=app_name, fallback=console, sound=sound, cues=cues)

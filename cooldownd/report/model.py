@@ -16,7 +16,10 @@ HARD = {"hard", "very_hard"}
 # walk-through result -> (what the calendar shows, a few words)
 _RESULTS = {
     "completed": ("done", "cool-down done"),
+    "partial": ("stopped", "cool-down walked through, some stretches cut short"),
     "stopped": ("stopped", "cool-down stopped part-way"),
+    "interrupted": ("stopped", "cool-down interrupted (cooldownd stopped)"),
+    "expired": ("none", "not offered: too old by then"),
     "snoozed_out": ("snoozed", "cool-down snoozed until it lapsed"),
     "skipped": ("skipped", "cool-down skipped"),
     "missed": ("missed", "offer missed (no answer)"),
@@ -81,8 +84,11 @@ def outcome_of(walkthrough: dict[str, Any] | None, offered_at: float | None, end
 
 
 def stretch_seconds(walkthrough: dict[str, Any] | None) -> float:
-    """Seconds from Start to the end of the walk-through (0 when it never started)."""
+    """Seconds stretched: the walk-through's own count of seconds held (``stretched_s``), else, for an
+    outcome recorded before it kept one, Start to the end of the walk-through (0 when it never started)."""
     w = walkthrough or {}
+    if w.get("stretched_s") is not None:
+        return float(w["stretched_s"])
     started, ended = w.get("started_at"), w.get("ended_at")
     if started is None or ended is None or ended < started:
         return 0.0

@@ -140,3 +140,30 @@ def test_config_path_prints_the_default(home: Path) -> None:
     result = run_cli("config", "path")
     assert result.returncode == 0
     assert result.stdout.strip() == str(home / ".config" / "cooldownd" / "config.toml")
+
+
+@pytest.mark.parametrize("spec, window", [("22:00-07:00", (1320, 420)), ("00:00-24:00", (0, 1440)),
+                                          ("13:00-14:00", (780, 840))])
+def test_quiet_hours_one_syntax_for_the_config_and_the_walk_through(tmp_path: Path, spec: str, window) -> None:
+    """What `config check` accepts is what the walk-through understands, 24:00 included (one parser)."""
+    from cooldownd.core.coach import QuietHours
+    from cooldownd.settings import load
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[notify]\nquiet_hours = \"{spec}\"\n")
+    out = run_cli("--config", str(cfg), "config", "check")
+    assert out.returncode == 0, out.stderr
+    q = QuietHours.parse(load(cfg)[0].notify.quiet_hours or "")
+    assert (q.start_min, q.end_min) == window
+
+
+@pytest.mark.parametrize("spec", ["24:30-07:00", "7:00-08:00", "22:00", "22:00-07:00-09:00"])
+def test_bad_quiet_hours_are_refused_by_the_config_and_the_walk_through_alike(tmp_path: Path, spec: str) -> None:
+    from cooldownd.core.coach import QuietHours
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[notify]\nquiet_hours = \"{spec}\"\n")
+    out = run_cli("--config", str(cfg), "config", "check")
+    assert out.returncode == 78 and "notify.quiet_hours" in out.stderr and "22:00-07:00" in out.stderr, out.stderr
+    with pytest.raises(ConfigError, match="22:00-07:00"):
+        QuietHours.parse(spec)

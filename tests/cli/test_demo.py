@@ -26,7 +26,7 @@ def test_demo_fast_without_a_session_bus_prints_the_whole_walk(monkeypatch) -> N
     out = result.stdout
     assert "-> hard" in out, out  # the synthetic 45-minute ride is a hard one
     cards = [line for line in out.splitlines() if line.startswith("== ")]
-    assert cards[0].startswith("== Cool-down: cycling.hard")
+    assert cards[0] == "== Cool-down after your hard ride"
     steps = [c for c in cards if c[3:4].isdigit()]
     n = int(steps[0].split()[1].split("/")[1])
     assert [c.split()[1] for c in steps] == [f"{i}/{n}" for i in range(1, n + 1)]
@@ -58,7 +58,7 @@ def test_demo_uses_the_desktop_when_a_notification_server_answers(tmp_path: Path
 
     calls = asyncio.run(main())
     titles = [c["summary"] for c in calls]
-    assert titles[0].startswith("Cool-down: cycling.hard")
+    assert titles[0] == "Cool-down after your hard ride"
     assert titles[-1] == "Cool-down done"
     assert len(titles) >= 8
     assert any(a == "start" for a in calls[0]["actions"]), calls[0]["actions"]

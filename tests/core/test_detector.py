@@ -310,7 +310,7 @@ def test_resume_at_rest_or_empty():
 # -- properties -----------------------------------------------------------------------------------
 
 SMALL = DetectKnobs(start_hr=120, end_hr=110, start_s=5, end_s=20, contact_lost_s=10,
-                    reconnect_grace_s=15, min_duration_s=15, hrr_window_s=6, hrr_peak_s=12, quiet_s=3)
+                    reconnect_grace_s=15, min_duration_s=15, quiet_s=3)
 
 def _expand(segments) -> list[tuple]:
     """Runs of samples (so workouts really start and end) mixed with link changes and ticks."""

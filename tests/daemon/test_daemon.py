@@ -122,7 +122,7 @@ def test_new_ride_in_watched_folder_is_imported_and_offered_once(daemon, tmp_pat
         time.sleep(0.3)
     assert len(rows) == 6, hist.stdout
     assert sum(1 for r in rows if r["offered_at"]) == 1
-    offers = d.stdout.read_text().count("== Cool-down: ")
+    offers = d.stdout.read_text().count("== Cool-down after")
     assert offers == 1, d.stdout.read_text()
     status = json.loads(run_cli("--config", str(d.config), "status", "--json").stdout)
     assert "last: ride 1 h" in status["line"], status["line"]
@@ -150,5 +150,5 @@ def test_catch_up_at_start_imports_everything_and_offers_only_the_recent_ride(da
     assert len(rows) == 21
     offered = [r for r in rows if r["offered_at"]]
     assert [r["sport"] for r in offered] == ["running"]
-    assert d.stdout.read_text().count("== Cool-down: ") == 1
+    assert d.stdout.read_text().count("== Cool-down after") == 1
     assert d.stop() == 0

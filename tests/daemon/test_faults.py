@@ -28,6 +28,7 @@ from hypothesis import given, strategies as st
 
 import fitgen
 import records
+from mounts import fill, small_tmpfs
 from conftest import run_cli
 from cooldownd.imports import importer
 from cooldownd.record import lines
@@ -347,28 +348,6 @@ def test_read_only_database_file_fails_each_input_loudly(tmp_path: Path, home: P
     assert _db_state(db)[:2] == (1, 1)
 
 
-@contextlib.contextmanager
-def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir(parents=True, exist_ok=True)
-    if not ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                                  capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root and mount rights)")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=True)
-
-
-def _fill(folder: Path, leave: int) -> Path:
-    """Fill the file system holding ``folder`` until about ``leave`` bytes are free."""
-    filler = folder / "filler"
-    free = shutil.disk_usage(folder).free
-    with filler.open("wb") as fh:
-        with contextlib.suppress(OSError):
-            fh.write(b"\0" * max(0, free - leave))
-    return filler
-
-
 def test_full_disk_fails_inputs_loudly_and_a_rerun_imports_them(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "mnt", "2m") as mnt:
         cfg = tmp_path / "config.toml"
@@ -379,7 +358,7 @@ def test_full_disk_fails_inputs_loudly_and_a_rerun_imports_them(tmp_path: Path) 
         for i, data in enumerate(rides(n)):
             (inbox / f"{i:02d}.fit").write_bytes(data)
         assert run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(inbox / "00.fit")).returncode == 0
-        filler = _fill(mnt, 48 * 1024)
+        filler = fill(mnt, 48 * 1024)
         full = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(inbox), timeout=120)
         assert "internal error" not in full.stderr  # tracebacks: see the test below
         got = rows(full)
@@ -404,7 +383,7 @@ def test_full_disk_import_logs_no_traceback(tmp_path: Path) -> None:
         for i, data in enumerate(rides(20)):
             (tmp_path / f"{i:02d}.fit").write_bytes(data)
         assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "00.fit")).returncode == 0
-        _fill(mnt, 48 * 1024)  # the database opens, then the writes fail
+        fill(mnt, 48 * 1024)  # the database opens, then the writes fail
         result = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path))
         assert result.returncode == 1 and any(r["status"] == "error" and "full" in r["error"] for r in rows(result))
         no_traceback(result)
@@ -415,7 +394,7 @@ def test_daemon_on_a_full_disk_is_one_line_at_start(tmp_path: Path) -> None:
         cfg = tmp_path / "config.toml"
         cfg.write_text(f"[ble]\nenabled = false\n[store]\npath = \"{mnt / 'state' / 'c.db'}\"\n")
         (mnt / "state").mkdir()
-        _fill(mnt, 0)
+        fill(mnt, 0)
         result = run_cli("--config", str(cfg), "run", timeout=30)
         assert result.returncode == 1
         no_traceback(result)
@@ -515,9 +494,10 @@ def test_notify_server_answering_errors_falls_back_to_the_console(tmp_path: Path
         notifier, outcome, console, calls = asyncio.run(main(address))
     assert isinstance(notifier, DesktopBackend)
     assert outcome.result is Result.COMPLETED and outcome.steps_done == 3  # the routine's state went on
-    assert len(calls) == 5 and notifier.sent == 0 and notifier.failed == 5  # offer, 3 steps, done: all refused
+    # offer, 3 steps (2 of them updated in place when their hold ends), done: all refused, the new cards printed
+    assert len(calls) == 7 and notifier.sent == 0 and notifier.failed == 7
     shown = [line[3:] for line in console.splitlines() if line.startswith("== ")]
-    assert shown == ["Cool-down: R", "1/3 Stretch 0", "2/3 Stretch 1", "3/3 Stretch 2", "Cool-down done"]
+    assert shown == ["Time for a cool-down", "1/3 Stretch 0", "2/3 Stretch 1", "3/3 Stretch 2", "Cool-down done"]
 
 
 # -- configuration through the daemon and the environment ---------------------------------------------------
@@ -690,7 +670,7 @@ def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:
         store = AsyncStore(Store.open(mnt / "state" / "c.db"))
         session = store.store.journal_open("E1:3C:5B:9A:12:34", 1000.0)
-        filler = _fill(mnt, 0)
+        filler = fill(mnt, 0)
         settings = load(None)[0]
         rules = Rules(settings.athlete_profile(), settings.intensity_knobs(), load_library())
         frozen = Timeline(wall=lambda: 2000.0, steady=lambda: 2000.0)  # time stands still

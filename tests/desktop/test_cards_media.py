@@ -44,7 +44,8 @@ async def walk_all(workout: WorkoutCurve | None = None):
     notifier = await notifier_for(settings, library)
     notifier.cues.workout = workout
     routine = choose(library, Level.VERY_HARD, "cycling")
-    coach = Coach(routine, "Ride done", CoachKnobs(transition_s=0.1), buttons=True, level=Level.VERY_HARD)
+    coach = Coach(routine, "Ride done", CoachKnobs(transition_s=0.1, press_guard_s=0), buttons=True,
+                  level=Level.VERY_HARD)
 
     async def user() -> None:
         while True:
@@ -65,8 +66,8 @@ async def walk_all(workout: WorkoutCurve | None = None):
 
 def test_every_card_carries_its_picture_and_the_icon(bus, home):
     routine, calls, outcome = asyncio.run(asyncio.wait_for(walk_all(), 60))
-    assert outcome.result is not None and outcome.result.value == "completed"
-    offer, *steps, done = calls
+    assert outcome.result is not None and outcome.result.value == "partial"  # Next at once: not held
+    offer, *steps, done = [c for c in calls if not c["hints"].get("suppress-sound")]  # no in-place updates
     assert len(steps) == len(routine.steps) == 10
     pics = Pictures(home / ".cache" / "cooldownd")
     icon = pics.icon()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,9 @@ from fake_notifications import private_bus, serve
 OFFER = Card("offer", "Cool-down: Back", "Ride done", (("start", "Start"), ("later", "Later"),
                                                        ("skip", "Skip")))
 STEP = Card("step", "1/2 Cat-cow", "Round, then arch.\nHold 30 s.", (("next", "Next"),
-                                                                      ("stop", "Stop")), 0)
+                                                                      ("stop", "Stop")), 0, seq=2, progress=0)
+STEP_LATER = Card("step", "1/2 Cat-cow", "Round, then arch.\nHold 30 s: 20 s left.", STEP.buttons, 0, seq=2,
+                  update=True, progress=33)
 DONE = Card("done", "Cool-down done", "Level: hard")
 
 
@@ -79,6 +83,12 @@ def test_each_card_replaces_the_last_one_bubble_on_screen(bus):
 
     fake, notifier = run(main())
     assert [c["summary"] for c in fake.calls] == [OFFER.title, STEP.title, DONE.title]
+    icon = Path(str(resources.files("cooldownd") / "assets" / "icon.svg"))
+    assert all(c["icon"] == icon.as_uri() for c in fake.calls)  # ours, never desktop-notifier's Python logo
+    assert all(c["hints"]["desktop-entry"] == "cooldownd" for c in fake.calls)
+    # cards with buttons stay after a press until replaced; steps stay out of the history
+    assert [c["hints"].get("resident", False) for c in fake.calls] == [True, True, False]
+    assert [c["hints"].get("transient", False) for c in fake.calls] == [False, True, False]
     assert fake.open == [fake.calls[-1]["id"]]
     # replaced in place: one id, each Notify names the previous one as replaces_id
     assert [c["replaces"] for c in fake.calls] == [0, fake.calls[0]["id"], fake.calls[0]["id"]]
@@ -90,23 +100,59 @@ def test_each_card_replaces_the_last_one_bubble_on_screen(bus):
     assert notifier.sent == 3 and notifier.failed == 0
 
 
-def test_sound_is_asked_for_only_when_configured(bus):
+def test_sound_is_asked_for_only_when_configured_and_once_per_card(bus):
     async def main():
         srv, fake = await serve(True)
         quiet = await choose_notifier("auto", stream=io.StringIO())
         loud = await choose_notifier("auto", stream=io.StringIO(), sound=True)
         await quiet.show(OFFER)
         await loud.show(STEP)
+        await loud.show(STEP_LATER)
         await asyncio.sleep(0.05)
         return fake
 
     fake = run(main())
     assert "sound-name" not in fake.calls[0]["hints"]
     assert fake.calls[1]["hints"].get("sound-name")
+    # the in-place update of the same step rings nothing, and asks the server not to either
+    assert "sound-name" not in fake.calls[2]["hints"] and fake.calls[2]["hints"]["suppress-sound"] is True
+
+
+def test_a_step_is_updated_in_place_with_its_progress(bus):
+    async def main():
+        srv, fake, notifier = await desktop()
+        await notifier.show(STEP)
+        await notifier.show(STEP_LATER)
+        return fake
+
+    fake = run(main())
+    assert [c["id"] for c in fake.calls] == [1, 1] and fake.calls[1]["replaces"] == 1
+    assert [c["hints"]["value"] for c in fake.calls] == [0, 33]
+    assert fake.calls[1]["body"].endswith("20 s left.")
+
+
+def test_a_press_on_an_older_bubble_or_the_servers_close_after_a_press_is_not_a_press(bus):
+    async def main():
+        srv, fake, notifier = await desktop()
+        await notifier.show(OFFER)
+        first = fake.calls[0]["id"]
+        await notifier.close()
+        await notifier.show(STEP)  # a new bubble
+        fake.ActionInvoked(first, "start")  # a late click on the closed offer
+        fake.invoke(fake.calls[-1]["id"], "next")  # ActionInvoked, then the server closes it (reason 2)
+        presses = [await asyncio.wait_for(notifier.presses.get(), 2)]
+        await asyncio.sleep(0.1)
+        while not notifier.presses.empty():
+            presses.append(notifier.presses.get_nowait())
+        return presses, notifier
+
+    presses, notifier = run(main())
+    assert presses == [Press("next", STEP)]  # neither the offer's late click nor a "dismissed"
+    assert notifier.bubble is None  # the server closed it: the next card opens a new one
 
 
 def test_body_is_escaped_and_long_strings_are_clipped(bus):
-    card = Card("step", "T" * 200, "<b>Wahoo & Co</b>" + "x" * 500)
+    card = Card("step", "T" * 200, "<b>Wahoo & Co</b>" + "x" * 1000)
 
     async def main():
         srv, fake, notifier = await desktop()
@@ -162,7 +208,8 @@ def test_forced_desktop_without_a_server_prints_then_uses_the_server_once_it_app
     assert [c["summary"] for c in fake.calls] == [STEP.title]
 
 
-def test_console_prints_title_and_one_line_body():
+def test_console_prints_title_and_one_line_body_and_no_updates():
     out = io.StringIO()
     asyncio.run(ConsoleBackend(out).show(STEP))
+    asyncio.run(ConsoleBackend(out).show(STEP_LATER))
     assert out.getvalue() == "== 1/2 Cat-cow\n   Round, then arch. Hold 30 s.\n"

@@ -240,9 +240,9 @@ def test_cli_two_jobs_offers_only_the_newest_recent_workout(tmp_path: Path) -> N
     result = run_cli("--config", str(cfg), "import", "--jobs", "2", str(rides), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("imported") == 8
-    assert result.stdout.count("== Cool-down: ") == 1
+    assert result.stdout.count("== Cool-down after") == 1
     history = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
     offered = [h for h in history if (h.get("walkthrough") or {}).get("result") == "completed"]
     assert len(offered) == 1 and offered[0]["start"] == max(h["start"] for h in history)
     again = run_cli("--config", str(cfg), "import", "--jobs", "2", str(rides), timeout=120)
-    assert again.returncode == 0 and "== Cool-down: " not in again.stdout
+    assert again.returncode == 0 and "== Cool-down after" not in again.stdout

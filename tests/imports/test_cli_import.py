@@ -77,7 +77,7 @@ def test_recent_rides_offer_only_the_newest_once(tmp_path: Path) -> None:
     (tmp_path / "b.fit").write_bytes(fitgen.run(start=now - 3600, minutes=20))
     first = run_cli("--config", str(cfg), "import", str(tmp_path / "a.fit"), str(tmp_path / "b.fit"), timeout=60)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("== Cool-down: ") == 1
+    assert first.stdout.count("== Cool-down after") == 1
     history = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
     assert [(h["sport"], h["walkthrough"]["result"]) for h in history] == [("running", "completed"),
                                                                          ("cycling", "superseded")]

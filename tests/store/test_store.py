@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -110,3 +111,27 @@ def test_state_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("not a folder")
     with pytest.raises(StoreError, match="cannot create the state folder"):
         Store.open(tmp_path / "state" / "cooldownd" / "c.db")
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path) -> None:
+    """Schema 1 (before superseded copies were kept): opened, upgraded in place, nothing lost."""
+    from cooldownd import store as store_module
+
+    path = tmp_path / "c.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(store_module._SCHEMA + "PRAGMA user_version = 1;")
+    old = {"file": "/r.fit", "sha256": "a" * 64, "status": "imported", "error": None, "sport": "cycling",
+           "sub_sport": "road", "start": "2024-05-04T08:00:00Z", "end": "2024-05-04T09:00:00Z", "duration_s": 3600.0,
+           "level": "hard", "load": 120.0, "headline": "Hard ride: 1 h, load 120"}
+    conn.execute("INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
+                 "VALUES ('fit', 'cycling', 1714809600, 1714813200, 170, 3, ?, ?, 0)", ("a" * 64, json.dumps(old)))
+    conn.execute("INSERT INTO walkthroughs VALUES (1, 1714813300, '{\"result\": \"completed\"}', 1714813900)")
+    conn.close()
+    store = Store.open(path)
+    (row,) = store.workouts()
+    assert row.superseded_by is None and row.outcome == {"result": "completed"}
+    assert (row.summary.sport, row.summary.level.value, row.summary.headline) == ("cycling", "hard", old["headline"])
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}

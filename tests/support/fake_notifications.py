@@ -2,9 +2,11 @@
 
 The server owns the name and, on the SAME connection, exports ``org.cooldownd.FakeControl``
 so a test can make it emit ActionInvoked / NotificationClosed as a real server would
-(desktop-notifier ignores signals from any other sender). Run it in-process with
-``serve()`` or as a subprocess (``python fake_notifications.py [--no-actions]``, prints
-``ready``) so a test can kill and restart it mid-routine.
+(clients ignore signals from any other sender). It records every Notify (app name, icon,
+summary, body, actions, hints, timeout) and every CloseNotification. Run it in-process with
+``serve()`` or as a subprocess (``python fake_notifications.py [--no-actions] [--keep]``,
+prints ``ready``) so a test can kill and restart it mid-routine. ``keep``: like dunst, a
+bubble stays on screen after a press (else it closes, reason 2, as the spec says).
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 class FakeNotifications(ServiceInterface):
     """The spec's interface: records Notify calls and tracks which ids are open."""
 
-    def __init__(self, actions: bool = True) -> None:
+    def __init__(self, actions: bool = True, keep: bool = False) -> None:
         super().__init__(NAME)
         self.caps = ["body", "body-markup"] + (["actions"] if actions else [])
+        self.keep = keep
         self.calls: list[dict[str, Any]] = []
+        self.closes: list[dict[str, Any]] = []  # CloseNotification calls: id, whether it was open, when
         self.open: list[int] = []
         self.next_id = 1
         self.notified: asyncio.Queue[dict[str, Any]] = asyncio.Queue()  # in-process waiting
@@ -72,6 +76,7 @@ class FakeNotifications(ServiceInterface):
 
     @method()
     def CloseNotification(self, nid: "u"):  # noqa: F821
+        self.closes.append({"id": nid, "open": nid in self.open, "t": time.monotonic()})
         if nid in self.open:
             self.open.remove(nid)
             self.NotificationClosed(nid, 3)
@@ -85,9 +90,15 @@ class FakeNotifications(ServiceInterface):
         return [nid, key]
 
     def invoke(self, nid: int, key: str) -> None:
-        """A user pressed ``key``: ActionInvoked, then closed (reason 2) as real servers do."""
+        """A user pressed ``key``: ActionInvoked, then closed (reason 2) as real servers do (not when ``keep``)."""
         self.ActionInvoked(nid, key)
-        self.dismiss(nid)
+        if not self.keep:
+            self.dismiss(nid)
+
+    def with_actions(self) -> list[int]:
+        """The open bubbles whose last card carries buttons (besides the plain click, "default")."""
+        last = {c["id"]: c for c in self.calls}
+        return [n for n in self.open if any(k != "default" for k in last[n]["actions"][::2])]
 
     def dismiss(self, nid: int) -> None:
         if nid in self.open:
@@ -114,11 +125,23 @@ class FakeControl(ServiceInterface):
     def Open(self) -> "au":  # noqa: F821
         return list(self.fake.open)
 
+    @method()
+    def Dismiss(self, nid: "u"):  # noqa: F821
+        self.fake.dismiss(nid)
 
-async def serve(actions: bool = True) -> tuple[MessageBus, FakeNotifications]:
+    @method()
+    def Closes(self) -> "s":  # noqa: F821
+        return json.dumps(self.fake.closes)
+
+    @method()
+    def WithActions(self) -> "au":  # noqa: F821
+        return self.fake.with_actions()
+
+
+async def serve(actions: bool = True, keep: bool = False) -> tuple[MessageBus, FakeNotifications]:
     """Own the name on the session bus (DBUS_SESSION_BUS_ADDRESS) and serve until disconnected."""
     bus = await MessageBus(bus_type=BusType.SESSION).connect()
-    fake = FakeNotifications(actions)
+    fake = FakeNotifications(actions, keep)
     bus.export(PATH, fake)
     bus.export(PATH, FakeControl(fake))
     await bus.request_name(NAME)
@@ -151,10 +174,10 @@ def private_bus(tmp: Path) -> Iterator[str]:
         proc.wait(5)
 
 
-async def start_process(address: str, actions: bool = True) -> asyncio.subprocess.Process:
+async def start_process(address: str, actions: bool = True, keep: bool = False) -> asyncio.subprocess.Process:
     """The fake server as a child process, started without blocking the loop; kill() it to crash it."""
     env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
-    args = [__file__] + ([] if actions else ["--no-actions"])
+    args = [__file__] + ([] if actions else ["--no-actions"]) + (["--keep"] if keep else [])
     proc = await asyncio.create_subprocess_exec(sys.executable, *args, env=env,
                                                 stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
@@ -163,11 +186,39 @@ async def start_process(address: str, actions: bool = True) -> asyncio.subproces
     return proc
 
 
-async def _main(actions: bool) -> None:
-    bus, _ = await serve(actions)
+@contextmanager
+def running(address: str, actions: bool = True, keep: bool = False) -> Iterator[subprocess.Popen]:
+    """The fake server as a child process for a synchronous test (a daemon or a command under test)."""
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
+    args = [sys.executable, __file__] + ([] if actions else ["--no-actions"]) + (["--keep"] if keep else [])
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready", "fake server did not start"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def ctl(address: str, member: str, signature: str = "", body: list | None = None) -> Any:
+    """``control`` from synchronous code: one call on a connection of its own; JSON answers decoded."""
+    async def call() -> Any:
+        bus = await MessageBus(bus_address=address).connect()
+        try:
+            return await control(bus, member, signature, body)
+        finally:
+            bus.disconnect()
+
+    answer = asyncio.run(call())
+    return json.loads(answer) if member in ("Calls", "Closes") else answer
+
+
+async def _main(actions: bool, keep: bool) -> None:
+    bus, _ = await serve(actions, keep)
     print("ready", flush=True)
     await bus.wait_for_disconnect()
 
 
 if __name__ == "__main__":
-    asyncio.run(_main("--no-actions" not in sys.argv))
+    asyncio.run(_main("--no-actions" not in sys.argv, "--keep" in sys.argv))
