@@ -59,26 +59,31 @@ def test_every_state_has_its_line() -> None:
 
 
 def test_the_walk_publishes_offer_snooze_steps_and_done_from_a_real_coach() -> None:
+    """``walk_status`` on a real Coach (steady time ``t``, wall time ``NOW + t``) through Later, Start, Next."""
     coach = Coach(ROUTINE, "Hard ride: 1 h", CoachKnobs(snooze_s=600), buttons=True)
-    effect = coach.start(NOW)
-    assert walk_status(effect, coach, "Hard ride: 1 h", NOW) == {"state": "offer", "title": "Hard ride: 1 h"}
-    effect = coach.press("later", NOW + 5)
-    assert walk_status(effect, coach, "Hard ride: 1 h", NOW + 5) == {"state": "snoozed", "title": "Hard ride: 1 h",
-                                                                      "until": NOW + 605}
-    coach.tick(NOW + 605)
-    effect = coach.press("start", NOW + 610)
-    first = walk_status(effect, coach, "Hard ride: 1 h", NOW + 610)
+
+    def said(t: float) -> dict | None:
+        return walk_status(coach, "Hard ride: 1 h", t, NOW + t)
+
+    coach.start(0.0, NOW)
+    assert said(0.0) == {"state": "offer", "title": "Hard ride: 1 h"}
+    coach.press("later", 5.0, NOW + 5, guard=False)
+    assert said(5.0) == {"state": "snoozed", "title": "Hard ride: 1 h", "until": NOW + 605}
+    coach.tick(605.0, NOW + 605)
+    coach.press("start", 610.0, NOW + 610, guard=False)
+    first = said(611.0)
     assert first == {"state": "step", "title": "Knees to chest", "side": "left", "step": 1, "steps": 2,
                      "hold_s": 20, "ends_at": NOW + 630}
     line = bar_line(status(walk=first), NOW + 611)
     assert line["text"] == "1/2 0:19" and "(left)" in line["tooltip"]
-    effect = coach.press("next", NOW + 615)
-    assert walk_status(effect, coach, "x", NOW + 615)["step"] == 2
-    effect = coach.press("next", NOW + 620)
-    assert walk_status(effect, coach, "x", NOW + 620) == {"state": "done", "title": "Cool-down done"}
+    coach.press("next", 615.0, NOW + 615, guard=False)
+    assert said(615.0)["step"] == 2 and said(615.0)["ends_at"] == NOW + 655
+    coach.press("next", 620.0, NOW + 620, guard=False)
+    assert said(620.0) == {"state": "done", "title": "Hard ride: 1 h"}
     skip = Coach(ROUTINE, "x", buttons=True)
-    skip.start(NOW)
-    assert walk_status(skip.press("skip", NOW), skip, "x", NOW) is None  # the walk ended: nothing to show
+    skip.start(0.0, NOW)
+    skip.press("skip", 1.0, NOW + 1, guard=False)
+    assert walk_status(skip, "x", 1.0, NOW + 1) is None  # the walk ended without a card: nothing to show
 
 
 def test_a_stretch_counts_down_once_a_second_and_otherwise_the_follower_sleeps() -> None:

@@ -133,5 +133,6 @@ def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path)
     assert (row.summary.sport, row.summary.level.value, row.summary.headline) == ("cycling", "hard", old["headline"])
     store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
+    assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v3: the time lines' table
