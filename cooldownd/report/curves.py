@@ -104,7 +104,8 @@ def _hrr60(series: Series, hrr60: int | None, x: Callable[[float], float], y: Ca
                       + el("line", x1=x(t0), x2=x(t1), y1=y(peak), y2=y(peak), class_="hrr-guide")
                       + el("line", x1=x(t1), x2=x(t1), y1=y(peak), y2=y(peak - hrr60), class_="hrr")
                       + el("circle", cx=x(t1), cy=y(peak - hrr60), r=4, class_="hrr-dot")
-                      + el("text", esc(label), x=x(t1) + 6, y=y(peak - hrr60 / 2) + 4, class_="hrr-label"),
+                      + el("text", esc(label), x=x(t1) + (6 if x(t1) < W / 2 else -8), y=y(peak - hrr60 / 2) + 4,
+                           class_="hrr-label", text__anchor="start" if x(t1) < W / 2 else "end"),
                       class_="hrr60", data__value=hrr60)
     return el("g", title("heart rate recovery one minute after the peak")
               + el("text", esc(label), x=x(end_i * step) - 6, y=TOP + 14, class_="hrr-label", text__anchor="end"),

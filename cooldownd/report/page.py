@@ -118,8 +118,9 @@ def render(p: Page) -> str:
         '<div class="charts scroll">', bars.load_bars(p.weeks, lambda v: num(v)),
         bars.stretch_bars(p.weeks, lambda v: num(v)), "</div></section>",
         '<section aria-labelledby="h-recent"><h2 id="h-recent">Recent workouts</h2>'
-        '<p class="note">Heart rate with the zones shaded; dashed: after the end, with the recovery a minute '
-        'later (HRR60). Power files add the power curve: the best mean power for each duration.</p>',
+        '<p class="note">Heart rate with the zones shaded; dashed: after the end, where the strap stayed on. '
+        'The red bracket: the heart-rate recovery, how far it fell in the minute after the peak (HRR60). Power '
+        'files add the power curve: the best mean power for each duration.</p>',
         _recent(p), "</section>",
         '<section aria-labelledby="h-table"><h2 id="h-table">All workouts</h2><div class="scroll">',
         table(p.entries, p.units), "</div></section>",
