@@ -122,6 +122,10 @@ def test_follow_prints_each_state_of_a_workout_and_its_offer_within_a_second(tmp
         assert shown, f"{key!r} never printed: {[_key(p) for _, p in printed]}; changes {changes}"
         lags.append((key, shown[0] - t0))
     print("follower lag per state:", ", ".join(f"{k} {max(0.0, lag):.2f} s" for k, lag in lags))
+    firsts: dict[str, dict] = {}
+    for _, line in printed:
+        firsts.setdefault(_key(line), line)
+    print("\n".join(json.dumps(line, ensure_ascii=False) for line in firsts.values()))
     assert all(lag < 1.0 for _, lag in lags), lags
     steps = [line["text"] for _, line in printed if line["alt"] == "step"]
     assert steps[0].startswith("1/2 0:0") and len(steps) >= 6, steps  # the seconds tick down
