@@ -128,9 +128,7 @@ class Store:
             if kind is not StoreErrorKind.CORRUPT:
                 raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
             if not move_aside:
-                raise StoreError(f"{path}: the database looks damaged ({exc}), and the running daemon holds it; "
-                                 "left as it is: restart the daemon (systemctl --user restart cooldownd) to "
-                                 "repair it", StoreErrorKind.CORRUPT) from exc
+                raise held_damaged(path, exc) from exc
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             log.error("%s: database is corrupt (%s); moved aside to %s and starting afresh", path, exc, aside)
             for suffix in ("", "-wal", "-shm"):
@@ -509,6 +507,13 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     conn.executescript("BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
     if version:
         log.info("%s: database schema upgraded from version %d to %d", path, version, SCHEMA_VERSION)
+
+
+def held_damaged(path: Path, detail: object) -> StoreError:
+    """The error for a damaged database a running daemon holds: only its owner may move it aside."""
+    return StoreError(f"{path}: the database looks damaged ({detail}), and the running daemon holds it; left as "
+                      "it is: restart the daemon (systemctl --user restart cooldownd) to repair it",
+                      StoreErrorKind.CORRUPT)
 
 
 @contextlib.contextmanager

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from cooldownd import settings as cfg
-from cooldownd.errors import CooldownError, StoreError
+from cooldownd.errors import CooldownError, StoreError, StoreErrorKind
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 from cooldownd.record import lines
-from cooldownd.store import SCHEMA_VERSION, Store
+from cooldownd.store import SCHEMA_VERSION, Store, held_damaged
 
 
 def lock_path(settings: cfg.Settings) -> Path:
@@ -83,7 +83,12 @@ def open_for_reading(settings: cfg.Settings) -> Store | None:
     Read-only, so safe next to a running daemon. Only a file older than this cooldownd with no daemon
     holding it is opened to be written: upgraded first, as any other command would.
     """
-    store = Store.open_readonly(settings.store_path())
+    try:
+        store = Store.open_readonly(settings.store_path())
+    except StoreError as exc:
+        if exc.kind is StoreErrorKind.CORRUPT and running_pid(settings) is not None:
+            raise held_damaged(settings.store_path(), exc.__cause__ or exc) from exc
+        raise
     if store is not None and store.version < SCHEMA_VERSION and running_pid(settings) is None:
         store.close()
         store = open_store(settings)
