@@ -10,8 +10,14 @@ whatever the wall clock does. Measure on the timeline; convert a moment to a wal
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
+
+from cooldownd.core.model import Workout
+
+log = logging.getLogger(__name__)
 
 #: A wall clock this far from the timeline has stepped (drift between the two is far smaller).
 STEP_TOLERANCE_S = 1.0
@@ -56,6 +62,18 @@ class Timeline:
             return False
         self._offset += shift
         return True
+
+    def stamped(self, workout: Workout) -> Workout:
+        """A workout measured on the timeline with its times as wall-clock stamps (moved only when the
+        wall clock stepped since the anchor: its duration stays what the steady clock measured)."""
+        shift = self.shift()
+        if abs(shift) <= STEP_TOLERANCE_S:
+            return workout
+        log.info("clock: the wall clock stepped by %+.0f s during the workout; its duration is measured without it",
+                 shift)
+        return replace(workout, start=workout.start + shift, end=workout.end + shift,
+                       records=tuple(r._replace(t=r.t + shift) for r in workout.records),
+                       pauses=tuple((a + shift, b + shift) for a, b in workout.pauses))
 
     def not_before(self, t: float) -> None:
         """Move the timeline forward so that ``now()`` is at least ``t`` (times saved before a backward step)."""

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from cooldownd.core.series import Series
-    from cooldownd.record.summary import Summary
-    from cooldownd.store import FileRow, WorkoutRow
+    from cooldownd.record.summary import Summary, WorkoutRow
+    from cooldownd.store import FileRow
 
 JournalRow = tuple[float, int, str | None, Sequence[float]]
 

@@ -211,11 +211,6 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "cooldownd"
 
 
-def data_dir() -> Path:
-    """``$XDG_DATA_HOME/cooldownd`` (the report's default home)."""
-    return _xdg("XDG_DATA_HOME", ".local/share") / "cooldownd"
-
-
 def config_home() -> Path:
     """``$XDG_CONFIG_HOME``."""
     return _xdg("XDG_CONFIG_HOME", ".config")

@@ -1,8 +1,9 @@
 """SQLite state: imported files, workouts, walk-through outcomes, the live-session journal.
 
-One file under ``$XDG_STATE_HOME/cooldownd/`` (folder 0700, files 0600), WAL mode, schema versioned
-with ``PRAGMA user_version``. The class is synchronous; the daemon uses it from one worker thread
-(:class:`AsyncStore`) so the event loop never waits on the disk.
+The queries; the file itself (where, schema, migrations, a corrupt one moved aside) is
+``database.py``. The class is synchronous; the daemon uses it from one worker thread
+(:class:`AsyncStore`) so the event loop never waits on the disk. A workout row is never deleted:
+a richer copy of the same session marks it ``superseded_by`` (``record/recorder.py``).
 """
 
 from __future__ import annotations
@@ -11,56 +12,22 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sqlite3
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cooldownd.core.series import Series, decode as decode_series, encode as encode_series
-from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
+from cooldownd import database
+from cooldownd.errors import StoreError
 from cooldownd.record import lines
-from cooldownd.record.summary import Summary
+from cooldownd.record.summary import Summary, WorkoutRow
+from cooldownd.series_table import SeriesTable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SCHEMA_VERSION = 3
-_SCHEMA = """
-CREATE TABLE files (
-    sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, fit_serial INTEGER, fit_time_created TEXT,
-    status TEXT NOT NULL, error TEXT, imported_at REAL NOT NULL);
-CREATE INDEX files_fit_id ON files(fit_serial, fit_time_created);
-CREATE TABLE workouts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, sport TEXT, start REAL NOT NULL, end REAL NOT NULL,
-    max_hr INTEGER, richness REAL NOT NULL DEFAULT 0, file_sha256 TEXT, summary TEXT NOT NULL,
-    created_at REAL NOT NULL);
-CREATE INDEX workouts_time ON workouts(start, end);
-CREATE TABLE walkthroughs (
-    workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE,
-    offered_at REAL, outcome TEXT, updated_at REAL NOT NULL);
-CREATE TABLE live_sessions (
-    id INTEGER PRIMARY KEY, device TEXT, started_at REAL NOT NULL, closed_at REAL);
-CREATE TABLE live_samples (
-    session_id INTEGER NOT NULL REFERENCES live_sessions(id) ON DELETE CASCADE,
-    t REAL NOT NULL, bpm INTEGER NOT NULL, contact TEXT, rr TEXT);
-CREATE INDEX live_samples_session ON live_samples(session_id, t);
-CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-# MIGRATIONS[n] takes a database from version n - 1 to n (a new database runs them all too).
-MIGRATIONS = {
-    # An import never deletes a workout: a richer copy of the same session marks the poorer one.
-    2: "ALTER TABLE workouts ADD COLUMN superseded_by INTEGER REFERENCES workouts(id);",
-    # One compact time line per workout (core/series.py), for the report's and the done card's charts.
-    3: "CREATE TABLE series (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
-       "data BLOB NOT NULL);",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class FileRow:
@@ -74,121 +41,26 @@ class FileRow:
     error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class WorkoutRow:
-    """One stored workout: its summary, the walk-through outcome, and the richer copy that superseded it."""
-
-    id: int
-    source: str
-    start: float
-    end: float
-    richness: float
-    file_sha256: str | None
-    summary: Summary
-    offered_at: float | None
-    outcome: dict[str, Any] | None  # the stored walk-through outcome, printed as is by ``history --json``
-    superseded_by: int | None = None
-
-
-def _secure_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
-class Store:
+class Store(SeriesTable):
     """The state database. Open with :meth:`open`; every write is one transaction."""
+
+    readonly = False  # reader.open_readonly: never reopened read-write behind the caller's back
+    version = database.SCHEMA_VERSION  # the file's schema (older only when opened read-only)
 
     def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout_s: float = 10.0) -> None:
         self._conn: sqlite3.Connection | None = conn
         self.path = path
         self._busy_timeout_s = busy_timeout_s
         self._depth = 0
-        self.readonly = False  # open_readonly: never reopened read-write behind the caller's back
-        self.version = SCHEMA_VERSION
-        self._ident = _identity(path)
-        key = os.path.abspath(path)
-        self._lock = _PATH_LOCKS.setdefault(key, threading.RLock())
-        _PEERS.setdefault(key, weakref.WeakSet()).add(self)
+        self._ident = database.identity(path)
+        self._lock = database.join(path, self)  # shared with every Store of this file in the process
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_s: float = 10.0, move_aside: bool = True) -> Store:
         """Open (creating, migrating, or moving a corrupt file aside); raise StoreError with a fix.
-
-        ``move_aside=False`` (a command while a daemon holds the database) refuses a corrupt-looking
-        file instead: only its owner may move it.
-        """
+        ``move_aside=False`` (a command while a daemon holds the file) refuses a corrupt one instead."""
         path = Path(path)
-        try:
-            _secure_dir(path.parent)
-            with _umask(0o077):
-                conn = cls._connect(path, busy_timeout_s)
-        except sqlite3.DatabaseError as exc:
-            kind = sqlite_kind(exc)
-            if kind is StoreErrorKind.CANNOT_OPEN and _read_only_fs(path.parent):
-                kind = StoreErrorKind.READ_ONLY  # SQLite says only "unable to open": the mount says why
-            if kind is not StoreErrorKind.CORRUPT:
-                raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
-            if not move_aside:
-                raise held_damaged(path, exc) from exc
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            log.error("%s: database is corrupt (%s); moved aside to %s and starting afresh", path, exc, aside)
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
-            with _umask(0o077):
-                conn = cls._connect(path, busy_timeout_s)
-        except OSError as exc:
-            raise StoreError.from_os(path.parent, exc, "cannot create the state folder") from exc
-        return cls(conn, path, busy_timeout_s)
-
-    @staticmethod
-    def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
-        try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            _migrate(conn, path)
-            # quick_check reports damage as rows, not exceptions: a valid header over broken pages
-            # would open fine and fail on every later query.
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise _Damaged(f"database disk image is malformed ({check.splitlines()[0]})")
-        except BaseException:
-            conn.close()
-            raise
-        for suffix in ("", "-wal", "-shm"):
-            _private(Path(f"{path}{suffix}"))
-        return conn
-
-    @classmethod
-    def open_readonly(cls, path: Path) -> Store | None:
-        """Open for reading only (None when there is no database yet): safe next to a running daemon.
-
-        Nothing is created, migrated, moved aside or chmod-ed, and a file replaced meanwhile is not
-        followed; WAL readers never block the daemon's writes. A damaged file raises StoreError (CORRUPT)
-        and stays where it is. ``version`` is the file's schema (older than SCHEMA_VERSION: not upgraded).
-        """
-        path = Path(path)
-        if not path.is_file():
-            return None
-        try:
-            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                                   isolation_level=None, timeout=10)
-        except sqlite3.Error as exc:
-            raise StoreError.from_sqlite(path, exc, "cannot open the database to read") from exc
-        store = cls(conn, path)
-        store.readonly = True
-        try:
-            with _umask(0o077):  # the first read may create the -wal/-shm files: private, like the database
-                store.version = store._exec("PRAGMA user_version").fetchone()[0]
-        except BaseException:
-            store.close()
-            raise
-        if store.version > SCHEMA_VERSION:
-            store.close()
-            raise StoreError(f"{path}: written by a newer cooldownd (schema {store.version}); upgrade cooldownd",
-                             StoreErrorKind.NEWER)
-        return store
+        return cls(database.open_database(path, busy_timeout_s, move_aside=move_aside), path, busy_timeout_s)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -202,32 +74,16 @@ class Store:
             self._conn = None
 
     def _same_file(self) -> sqlite3.Connection:
-        """The connection, reopened first if the file at ``path`` is no longer the one opened (deleted or
-        replaced under us: writing on would go to an unlinked file, lost at the next start).
-
-        Every connection of this process to the path is closed before the new file is opened, so the
-        old file's WAL is checkpointed into it and removed instead of being paired with the new file.
-        """
-        now = _identity(self.path)
+        """The connection, reopened first (with every peer's) if the file at ``path`` is no longer the
+        one opened: deleted or replaced under us, writing on would go to an unlinked file."""
+        now = database.identity(self.path)
         if self._conn is not None and (now == self._ident or self.readonly):
             return self._conn
-        if self._conn is not None:  # the first in this process to notice: one warning
-            log.warning("%s: the database was %s while cooldownd had it open; reopening it%s", self.path,
-                        "deleted" if now is None else "replaced", " (a new, empty one)" if now is None else "")
-            ours = _stale_companions(self.path)
-            for peer in list(_PEERS.get(os.path.abspath(self.path), ())):
-                peer._drop()
-            for name, ident in ours:  # the old file's WAL and index must not be paired with the new file
-                if _identity(Path(name)) == ident:
-                    with contextlib.suppress(OSError):
-                        os.unlink(name)
-        try:
-            _secure_dir(self.path.parent)
-            with _umask(0o077):
-                self._conn = self._connect(self.path, self._busy_timeout_s)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError.from_sqlite(self.path, exc, "cannot reopen the database") from exc
-        self._ident = _identity(self.path)
+        if self._conn is not None:  # the first in this process to notice
+            peers = database.members(self.path)
+            database.replaced(self.path, now, lambda: [peer._drop() for peer in peers])
+        self._conn = database.open_database(self.path, self._busy_timeout_s)
+        self._ident = database.identity(self.path)
         return self._conn
 
     @contextlib.contextmanager
@@ -240,7 +96,7 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        with self._lock:
+        with self._lock:  # a peer never closes this connection in the middle of the transaction
             self._exec("BEGIN IMMEDIATE")
             self._depth = 1
             try:
@@ -295,18 +151,6 @@ class Store:
              lines.stored(summary), time.time()))
         return int(cur.lastrowid)
 
-    def hr_curve(self, workout_id: int) -> tuple[tuple[int, int], ...]:
-        """The workout's heart-rate curve for the done card: (seconds from start, bpm), about 120 points; ().
-
-        Drawn from the stored time line (``get_series``): the effort only, not the recovery after it.
-        """
-        from cooldownd.core.hrcurve import compact
-
-        line = self.get_series(workout_id)
-        if line is None:
-            return ()
-        return compact(line.hr_points(), 0, line.end_index * line.step_s)
-
     def set_summary(self, workout_id: int, summary: Summary) -> None:
         """Replace a stored workout's summary (same session, a number another copy measured)."""
         self._exec("UPDATE workouts SET summary = ? WHERE id = ?", (lines.stored(summary), workout_id))
@@ -344,33 +188,11 @@ class Store:
         where = "" if superseded else "WHERE w.superseded_by IS NULL "
         return self._workouts(where + "ORDER BY w.end DESC, w.id DESC LIMIT ?", (limit,))
 
-    def workouts_since(self, start: float) -> list[WorkoutRow]:
-        """Workouts not superseded that ended at or after ``start``, oldest first."""
-        return self._workouts("WHERE w.superseded_by IS NULL AND w.end >= ? ORDER BY w.end, w.id", (start,))
-
     def history_max_hr(self, before: float | None = None) -> int | None:
         """The highest heart rate in any stored workout (that started before ``before``, if given)."""
         if before is None:
             return self._exec("SELECT MAX(max_hr) FROM workouts").fetchone()[0]
         return self._exec("SELECT MAX(max_hr) FROM workouts WHERE start < ?", (before,)).fetchone()[0]
-
-    # -- series ----------------------------------------------------------------------------------
-    def put_series(self, workout_id: int, series: Series) -> None:
-        """Keep a workout's compact time line (core/series.py; replaces an earlier one)."""
-        self._exec("INSERT OR REPLACE INTO series VALUES (?, ?)", (workout_id, encode_series(series)))
-
-    def get_series(self, workout_id: int) -> Series | None:
-        """A workout's compact time line, or None (none kept, unreadable, or a database older than the table)."""
-        try:
-            row = self._exec("SELECT data FROM series WHERE workout_id = ?", (workout_id,)).fetchone()
-        except StoreError:
-            if self._has_table("series"):
-                raise
-            return None  # read-only, on a file no writer has upgraded yet
-        return decode_series(row[0]) if row else None
-
-    def _has_table(self, name: str) -> bool:
-        return self._exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
     def _workouts(self, where: str, args: Sequence[Any]) -> list[WorkoutRow]:
         sql = ("SELECT w.id, w.source, w.start, w.end, w.richness, w.file_sha256, w.summary, t.offered_at, "
@@ -441,88 +263,6 @@ class Store:
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
-
-
-# Every Store of one database file in this process shares a lock (one statement or transaction at a
-# time) and knows its peers, so a file replaced under us is reopened by all of them together.
-_PATH_LOCKS: dict[str, threading.RLock] = {}
-_PEERS: dict[str, weakref.WeakSet[Store]] = {}
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of the file at ``path`` now, or None when there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
-def _stale_companions(path: Path) -> list[tuple[str, tuple[int, int]]]:
-    """The ``-wal`` and ``-shm`` files beside ``path`` that this process holds open: the old file's."""
-    held: set[tuple[int, int]] = set()
-    with contextlib.suppress(OSError):
-        for fd in os.listdir("/proc/self/fd"):
-            with contextlib.suppress(OSError):
-                st = os.stat(f"/proc/self/fd/{fd}")
-                held.add((st.st_dev, st.st_ino))
-    return [(f"{path}{suffix}", ident) for suffix in ("-wal", "-shm")
-            if (ident := _identity(Path(f"{path}{suffix}"))) is not None and ident in held]
-
-
-def _private(path: Path) -> None:
-    """Take group and other access away (never add any: a read-only file stays read-only)."""
-    try:
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            os.chmod(path, mode & 0o700)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.warning("%s: cannot make it private (%s)", path, exc.strerror)
-
-
-def _read_only_fs(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
-class _Damaged(sqlite3.DatabaseError):
-    """quick_check found damage: corrupt, though SQLite raised nothing."""
-
-    sqlite_errorname = "SQLITE_CORRUPT"
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the schema to ``SCHEMA_VERSION`` in one transaction (a new database: all of it)."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd",
-                         StoreErrorKind.NEWER)
-    if version == SCHEMA_VERSION:
-        return
-    steps = ([_SCHEMA] if version == 0 else []) + [MIGRATIONS[n] for n in range(max(version, 1) + 1, SCHEMA_VERSION + 1)]
-    conn.executescript("BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-    if version:
-        log.info("%s: database schema upgraded from version %d to %d", path, version, SCHEMA_VERSION)
-
-
-def held_damaged(path: Path, detail: object) -> StoreError:
-    """The error for a damaged database a running daemon holds: only its owner may move it aside."""
-    return StoreError(f"{path}: the database looks damaged ({detail}), and the running daemon holds it; left as "
-                      "it is: restart the daemon (systemctl --user restart cooldownd) to repair it",
-                      StoreErrorKind.CORRUPT)
-
-
-@contextlib.contextmanager
-def _umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 class AsyncStore:

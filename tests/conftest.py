@@ -49,6 +49,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60, 
 
 
 @pytest.fixture
+def store(tmp_path: Path):
+    """A real store in the test's own folder (SQLite file, WAL), closed afterwards."""
+    from cooldownd.store import Store
+
+    s = Store.open(tmp_path / "state" / "cooldownd.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def shared_fit() -> Path:
     """The real device files in ../shared/fit (skips when absent)."""
     if not (SHARED_FIT / "MANIFEST.csv").exists():

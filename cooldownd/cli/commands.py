@@ -41,15 +41,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: cfg.Settings, fast: bool) -> int:
-    from cooldownd.core.intensity import assess
     from cooldownd.core.wording import offer_title, workout_line
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
+    from cooldownd.record.recorder import Rules, summarise
     from cooldownd.routinefile import load_library
 
     library = load_library(settings.routines.file)
     workout = synthetic_ride(end=time.time())
-    a = assess(workout, DEMO_ATHLETE, settings.intensity_knobs(), this_year=this_year())
+    # the recorder's own assess -> routine -> headline, as for a stored workout (the demo stores nothing)
+    a = summarise(workout, Rules(DEMO_ATHLETE, settings.intensity_knobs(), library, this_year()), None).summary
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     if fast:
         routine = _shortened(routine, 1)
@@ -131,7 +132,7 @@ def _foreground(walk: Coroutine[Any, Any, Any]) -> int:
 # -- scan ---------------------------------------------------------------------------------------
 def cmd_scan(args: argparse.Namespace) -> int:
     """List heart-rate devices nearby."""
-    from cooldownd.live.ble import scan
+    from cooldownd.live.scan import scan
 
     settings = cfg.load(args.config)[0]
     devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))

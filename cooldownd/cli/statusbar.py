@@ -103,9 +103,9 @@ class FolderWatch:
     changed (a file renamed in, closed after writing, created, its attributes) or the timeout passed."""
 
     def __init__(self, folder: Path) -> None:
-        from cooldownd.daemon.watch import _Inotify
+        from cooldownd.daemon.inotify import Inotify
 
-        self._inotify = _Inotify()
+        self._inotify = Inotify()
         self.fd = self._inotify.fd
         try:
             self._inotify.add(folder)

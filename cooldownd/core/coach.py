@@ -140,17 +140,6 @@ class Coach:
         self.deadline: float | None = None
 
     @property
-    def step_index(self) -> int | None:
-        """The step on screen (0-based) while walking, else None."""
-        return self._index if self.phase is Phase.STEP else None
-
-    def hold_left(self, now: float) -> float:
-        """Seconds of the current step's hold still to go at ``now`` (0 between steps or outside a step)."""
-        if self.phase is not Phase.STEP or self._resting:
-            return 0.0
-        return max(0.0, self._step_at + self.routine.steps[self._index].hold_s - now)
-
-    @property
     def done(self) -> bool:
         """True once the walk-through has ended (any result)."""
         return self.phase is Phase.DONE

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cooldownd import settings as cfg
 from cooldownd.core.retry import backoff
@@ -33,6 +33,10 @@ from cooldownd.desktop.walk import Stage
 from cooldownd.errors import ConfigError, CooldownError
 from cooldownd.record.recorder import Rules
 from cooldownd.store import AsyncStore, Store
+
+if TYPE_CHECKING:
+    from cooldownd.daemon.folders import FolderImporter
+    from cooldownd.live.session import LiveSession
 
 log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_S = 3.0
@@ -63,7 +67,7 @@ class Daemon:
         self.status = Status(self.sd, status_path(settings), ble_enabled=settings.ble.enabled)
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._live: Any = None
+        self._live: LiveSession | None = None
         self._signalled = False  # signal handlers installed: a real process, the exit backstop applies
         self.stage = Stage()  # the walk-through on screen, for control commands
 
@@ -133,12 +137,12 @@ class Daemon:
         self.status.update()
         log.info("cooldownd: ready (%s)", self.status.line())
 
-    def _folders(self) -> Any:
+    def _folders(self) -> FolderImporter:
         from cooldownd.daemon.folders import FolderImporter
 
         return FolderImporter(self.settings.watch, self.store.store.path, self.rules, self.status, self.offers)
 
-    def _live_session(self) -> Any:
+    def _live_session(self) -> LiveSession:
         from cooldownd.live.session import LiveSession
 
         s = self.settings

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from cooldownd.daemon import watch
+from cooldownd.daemon import tree, watch
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
 from cooldownd.record.summary import Result
@@ -62,7 +62,7 @@ class FolderImporter:
                                        on_file=self._on_file, ready=self.watching, unfinished=incomplete,
                                        unfinished_wait_s=w.unfinished_wait_s))
             await self.watching.wait()
-            existing = await watch.scan_existing(self.folders)
+            existing = await tree.scan_existing(self.folders)
             if existing:
                 log.info("catching up on %d files in the watched folders", len(existing))
                 await self._import(existing)  # old ones are never offered: notify.max_age decides

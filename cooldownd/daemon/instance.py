@@ -16,7 +16,9 @@ from cooldownd import settings as cfg
 from cooldownd.errors import CooldownError, StoreError, StoreErrorKind
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 from cooldownd.record import lines
-from cooldownd.store import SCHEMA_VERSION, Store, held_damaged
+from cooldownd.database import SCHEMA_VERSION, held_damaged
+from cooldownd.reader import open_readonly
+from cooldownd.store import Store
 
 
 def lock_path(settings: cfg.Settings) -> Path:
@@ -36,8 +38,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}; check the state folder's "
-                         "permissions or set [store] path") from exc
+        raise StoreError.from_os(path, exc, "cannot create the lock file") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -50,7 +51,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     except OSError as exc:
         os.close(fd)
-        raise StoreError(f"{path}: cannot write the lock file: {exc.strerror}; free some disk space") from exc
+        raise StoreError.from_os(path, exc, "cannot write the lock file") from exc
     return fd
 
 
@@ -84,7 +85,7 @@ def open_for_reading(settings: cfg.Settings) -> Store | None:
     holding it is opened to be written: upgraded first, as any other command would.
     """
     try:
-        store = Store.open_readonly(settings.store_path())
+        store = open_readonly(settings.store_path())
     except StoreError as exc:
         if exc.kind is StoreErrorKind.CORRUPT and running_pid(settings) is not None:
             raise held_damaged(settings.store_path(), exc.__cause__ or exc) from exc

@@ -15,169 +15,24 @@ followed) are handed over: a FIFO or a link to a device is never opened.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import glob
 import logging
 import os
-import stat
-import struct
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from cooldownd.daemon.inotify import (GONE, IN_CREATE, IN_IGNORED, IN_ISDIR, IN_MOVED_TO, IN_Q_OVERFLOW, Inotify,
+                                      needs_polling)
+from cooldownd.daemon import tree
+from cooldownd.daemon.tree import Sig, expand
 from cooldownd.imports.inputs import is_workout_file
 
 log = logging.getLogger(__name__)
 
-# inotify sees no remote or FUSE-side changes on these (prefix match on the mountinfo type).
-POLLED_FS = ("fuse", "nfs", "cifs", "smb", "9p", "afs", "ceph", "sshfs", "davfs", "glusterfs",
-             "lustre", "gvfs")
-
-IN_ATTRIB, IN_CLOSE_WRITE, IN_MOVED_TO, IN_CREATE = 0x4, 0x8, 0x80, 0x100
-IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED = 0x400, 0x800, 0x2000, 0x4000, 0x8000
-IN_ONLYDIR, IN_ISDIR = 0x01000000, 0x40000000
-_MASK = IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
-_GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
-_EVENT = struct.Struct("iIII")
-
-Sig = tuple[int, int]  # (size, mtime_ns)
 OnFile = Callable[[Path], Awaitable[None]]
 Check = Callable[[Path], "str | None"]  # why a settled file is not finished yet, or None
 RECHECK_S = 5.0  # an unfinished file that stopped changing is looked at again this often
-
-
-def expand(folders: Sequence[str]) -> list[Path]:
-    """The existing directories the folders and globs name right now (``~`` expanded)."""
-    found: dict[Path, None] = {}
-    for folder in folders:
-        pattern = os.path.expanduser(folder)
-        names = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        for name in names:
-            if os.path.isdir(name):
-                found[Path(name)] = None
-    return list(found)
-
-
-def fs_type(path: Path, mountinfo: str | None = None) -> str:
-    """The file-system type of the mount holding ``path`` (from /proc/self/mountinfo)."""
-    if mountinfo is None:
-        try:
-            mountinfo = Path("/proc/self/mountinfo").read_text()
-        except OSError:
-            return ""
-    real, best, kind = os.path.realpath(path), "", ""
-    for line in mountinfo.splitlines():
-        left, _, right = line.partition(" - ")
-        fields = left.split()
-        if len(fields) < 5 or not right:
-            continue
-        point = fields[4].replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\")
-        inside = point == "/" or real == point or real.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):
-            best, kind = point, right.split()[0]
-    return kind
-
-
-def needs_polling(path: Path, mountinfo: str | None = None) -> bool:
-    """True when inotify cannot be trusted for ``path`` (FUSE, gvfs, network file systems)."""
-    return fs_type(path, mountinfo).startswith(POLLED_FS)
-
-
-def _walk(root: Path, warned: set[str]) -> tuple[dict[Path, Sig], list[Path]]:
-    """Candidate files (with their signature) and directories under ``root``; blocking."""
-    files: dict[Path, Sig] = {}
-    dirs: list[Path] = []
-    visited: set[tuple[int, int]] = set()  # (st_dev, st_ino): symlink loops end here
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            st = folder.stat()
-            if (st.st_dev, st.st_ino) in visited:
-                continue
-            visited.add((st.st_dev, st.st_ino))
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            if str(folder) not in warned:
-                warned.add(str(folder))
-                log.warning("%s: cannot read this folder (%s); check its permissions", folder, exc.strerror)
-            continue
-        dirs.append(folder)
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir():
-                    stack.append(Path(entry.path))
-                elif is_workout_file(entry.name) and entry.is_file():
-                    est = entry.stat()
-                    files[Path(entry.path)] = (est.st_size, est.st_mtime_ns)
-            except OSError:
-                continue  # vanished or a dangling link
-    return files, dirs
-
-
-def _sig(path: Path) -> Sig | None:
-    """(size, mtime) of a regular file (links followed); None when gone or not a regular file."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the importer, a link to /dev/zero never ends
-        return None
-    return (st.st_size, st.st_mtime_ns)
-
-
-async def scan_existing(folders: Sequence[str]) -> list[Path]:
-    """Every candidate file in the folders now (for the start-up catch-up), sorted."""
-
-    def scan() -> list[Path]:
-        warned: set[str] = set()
-        return sorted({p for root in expand(folders) for p in _walk(root, warned)[0]})
-
-    return await asyncio.to_thread(scan)
-
-
-class _Inotify:
-    """The few inotify calls we need, through libc."""
-
-    def __init__(self) -> None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        self._add_watch = libc.inotify_add_watch
-        self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
-        fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if fd < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
-        self.fd = fd
-
-    def add(self, path: Path) -> int:
-        wd = self._add_watch(self.fd, os.fsencode(path), _MASK)
-        if wd < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), str(path))
-        return wd
-
-    def read(self) -> list[tuple[int, int, str]]:
-        out = []
-        while True:
-            try:
-                buf = os.read(self.fd, 65536)
-            except BlockingIOError:
-                return out
-            pos = 0
-            while pos + _EVENT.size <= len(buf):
-                wd, mask, _cookie, size = _EVENT.unpack_from(buf, pos)
-                name = buf[pos + _EVENT.size:pos + _EVENT.size + size].rstrip(b"\0")
-                out.append((wd, mask, os.fsdecode(name)))
-                pos += _EVENT.size + size
-
-    def close(self) -> None:
-        os.close(self.fd)
 
 
 class _Watcher:
@@ -200,7 +55,7 @@ class _Watcher:
         self.wake = asyncio.Event()
         self.stopping = False
         self.next_poll = 0.0
-        self.inotify: _Inotify | None = None
+        self.inotify: Inotify | None = None
 
     async def stop_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -211,7 +66,7 @@ class _Watcher:
         if self.force_poll:
             return
         try:
-            self.inotify = _Inotify()
+            self.inotify = Inotify()
         except (OSError, AttributeError) as exc:
             log.warning("watch: inotify unavailable (%s); polling every %g s", exc, self.poll_s)
             return
@@ -277,11 +132,11 @@ class _Watcher:
 
     async def _add_root(self, root: Path, *, new: bool) -> None:
         polled = self.inotify is None or needs_polling(root)
-        files, dirs = await asyncio.to_thread(_walk, root, self.warned)
+        files, dirs = await asyncio.to_thread(tree.walk, root, self.warned)
         if not polled:
             polled = not self._add_watches(dirs)
             if not polled:  # files made while the watches were being added
-                files, _ = await asyncio.to_thread(_walk, root, self.warned)
+                files, _ = await asyncio.to_thread(tree.walk, root, self.warned)
         self.roots[root] = polled
         how = f"polling every {self.poll_s:g} s" if polled else "inotify"
         log.info("%s: watching (%s, %d files there)", root, how, len(files))
@@ -305,7 +160,7 @@ class _Watcher:
 
     def _note(self, path: Path, sig: Sig | None = None) -> None:
         """A file was seen: (re)start its settle clock unless it is known or unchanged."""
-        sig = sig or _sig(path)
+        sig = sig or tree.sig(path)
         if sig is None:
             if os.path.lexists(path) and str(path) not in self.warned:
                 self.warned.add(str(path))
@@ -331,7 +186,7 @@ class _Watcher:
             base = self.wds.get(wd)
             if base is None:
                 continue
-            if mask & _GONE:
+            if mask & GONE:
                 if mask & IN_IGNORED:
                     del self.wds[wd]
                 if base in self.roots and not mask & IN_IGNORED:
@@ -345,9 +200,9 @@ class _Watcher:
             elif is_workout_file(name):
                 self._note(path)
         for folder in new_dirs:  # a new sub-folder: watch it, and its files are all new
-            files, dirs = await asyncio.to_thread(_walk, folder, self.warned)
+            files, dirs = await asyncio.to_thread(tree.walk, folder, self.warned)
             self._add_watches(dirs)
-            files.update((await asyncio.to_thread(_walk, folder, self.warned))[0])
+            files.update((await asyncio.to_thread(tree.walk, folder, self.warned))[0])
             for path, sig in files.items():
                 self._note(path, sig)
         if rescan:
@@ -361,7 +216,7 @@ class _Watcher:
     async def _scan_roots(self, *, polled_only: bool) -> None:
         for root, polled in list(self.roots.items()):
             if polled or not polled_only:
-                files, _ = await asyncio.to_thread(_walk, root, self.warned)
+                files, _ = await asyncio.to_thread(tree.walk, root, self.warned)
                 for path, sig in files.items():
                     self._note(path, sig)
                 if polled:  # forget deleted files so a new file of the same name counts
@@ -373,7 +228,7 @@ class _Watcher:
         due = sorted(p for p, (_, since) in self.pending.items() if now - since >= self.settle_s)
         if not due:
             return
-        sigs = await asyncio.to_thread(lambda: [_sig(p) for p in due])
+        sigs = await asyncio.to_thread(lambda: [tree.sig(p) for p in due])
         for path, sig in zip(due, sigs):
             old, _ = self.pending.pop(path)
             if sig is None:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cooldownd.clock import steady
 from cooldownd.core import wording
 from cooldownd.core.coach import Card, Coach, CoachKnobs, Outcome, Phase, QuietHours, plan_offer
 from cooldownd.core.model import Level, Routine
@@ -129,25 +128,31 @@ def offer_candidates(rows: Sequence[WorkoutRow], now: float, max_age_s: float) -
     return recent, "" if recent else "no workout recorded yet"
 
 
-def walk_status(coach: Coach, title: str, now: float, wall: float) -> dict[str, Any] | None:
-    """The ``walk`` entry of the daemon's status (status bars read it: ``status --follow``); None once over.
+def walk_status(coach: Coach, title: str, wall: float) -> dict[str, Any] | None:
+    """The ``walk`` entry of the daemon's status when a card appears or goes (None: the walk is over).
 
     ``state`` is offer, snoozed (``until``, wall clock), step or done; a step has ``step`` (1-based),
-    ``steps``, its ``title`` and ``side``, and ``ends_at``: when its hold ends, on the wall clock.
-    ``now`` is the walk's steady clock.
+    ``steps``, its ``title`` and ``side``, and ``ends_at``: when its hold ends (a step card appears as its
+    hold starts; its in-place updates are not changes). Status bars read these (``status --follow``).
     """
     if coach.phase is Phase.OFFER:
         return {"state": "offer", "title": title}
     if coach.phase is Phase.SNOOZED:
         return {"state": "snoozed", "title": title, "until": coach.snoozed_until}
-    if coach.phase is Phase.STEP and coach.step_index is not None:
-        step = coach.routine.steps[coach.step_index]
-        return {"state": "step", "title": step.title, "side": step.side, "step": coach.step_index + 1,
-                "steps": len(coach.routine.steps), "hold_s": step.hold_s, "ends_at": wall + coach.hold_left(now)}
+    if coach.phase is Phase.STEP:
+        index = len(coach.outcome.step_seconds)  # one entry per step left behind
+        step = coach.routine.steps[index]
+        return {"state": "step", "title": step.title, "side": step.side, "step": index + 1,
+                "steps": len(coach.routine.steps), "hold_s": step.hold_s, "ends_at": wall + step.hold_s}
     result = coach.outcome.result
-    if coach.phase is Phase.DONE and result is not None and result.value in ("completed", "partial", "stopped"):
+    if result is not None and result.value in ("completed", "partial", "stopped"):
         return {"state": "done", "title": title}
     return None
+
+
+def _publish(status: StatusSink | None, coach: Coach, title: str) -> None:
+    if status is not None:
+        status.update(walk=walk_status(coach, title, time.time()))
 
 
 def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
@@ -200,8 +205,7 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, row.id))
 
     def record_progress(coach: Coach, shown_on: Notifier) -> None:
-        if status is not None:
-            status.update(walk=walk_status(coach, row.summary.headline, steady(), time.time()))
+        _publish(status, coach, row.summary.headline)
         state = progress_dict(coach, shown_on)
         if state["result"] == "interrupted" and coach.outcome.started_at is None:
             state.update(result=None, ended_at=None, phase=Phase.OFFER.value)  # an offer stays due after a restart

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cooldownd.core.model import Athlete
 from cooldownd.errors import FitImportError
@@ -26,6 +26,8 @@ from cooldownd.record.recorder import Candidate, Rules, record, summarise
 from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
+    from cooldownd.core.intensity import Knobs
+    from cooldownd.core.routines import Library
     from cooldownd.ports import Store
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ class Job:
     """What ``prepare`` needs besides the file: the same for every file of one import."""
 
     athlete: Athlete
-    knobs: Any
-    library: Any
+    knobs: Knobs
+    library: Library
     history_max_hr: int | None = None
     this_year: int | None = None
 
@@ -66,7 +68,7 @@ class Prepared:
     partial: str | None = None
 
 
-def import_paths(paths: Iterable[str | Path], *, store: Store, athlete: Athlete, knobs: Any, library: Any,
+def import_paths(paths: Iterable[str | Path], *, store: Store, athlete: Athlete, knobs: Knobs, library: Library,
                  history_max_hr: int | None = None, this_year: int | None = None,
                  progress: Progress | None = None) -> Iterator[Result]:
     """Import every input in this process; yield one result per workout and one per skipped/failed input."""

@@ -1,4 +1,4 @@
-"""Bluetooth LE heart rate with bleak: scan, and a supervisor that keeps one strap connected.
+"""Bluetooth LE heart rate with bleak: a supervisor that keeps one strap connected (``scan.py`` lists them).
 
 Straps on Linux often drop the link every 30-150 s, so reconnecting is the normal case, not an
 error: :class:`HrLink` scans, connects, subscribes to 0x2A37 and turns packets into events, and
@@ -19,10 +19,9 @@ from typing import Any
 from cooldownd.clock import Timeline
 from cooldownd.core.retry import backoff
 from cooldownd.live.blefaults import BluezWatch, classify
-from cooldownd.live.events import (BleEvent, Connected, DeviceInfo, DisconnectReason, Disconnected, Sample,
-                                   Unavailable)
+from cooldownd.live.events import BleEvent, Connected, DisconnectReason, Disconnected, Sample, Unavailable
 from cooldownd.core.hr import MalformedPacket, decode, decode_battery, decode_location
-from cooldownd.errors import BleError, BluetoothUnavailable, StrapNotFound
+from cooldownd.errors import BluetoothUnavailable, StrapNotFound
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +38,6 @@ WAKE_SETTLE_S = 0.2
 
 
 _LINK_DOWN = object()  # queued by bleak's disconnected callback
-
-
-async def scan(timeout: float, adapter: str | None = None, call_timeout_s: float = 10.0) -> list[DeviceInfo]:
-    """Heart-rate devices advertising nearby within ``timeout`` s, strongest signal first."""
-    from bleak import BleakScanner
-
-    try:
-        async with asyncio.timeout(timeout + call_timeout_s):
-            found = await BleakScanner.discover(
-                timeout=timeout, service_uuids=[HR_SERVICE], return_adv=True,
-                bluez={"adapter": adapter} if adapter else {})
-    except Exception as exc:
-        if (reason := classify(exc)) is not None:
-            raise BluetoothUnavailable(reason) from exc
-        raise BleError(f"Bluetooth scan failed: {exc or type(exc).__name__}; try again, "
-                       "or restart bluetooth.service") from exc
-    infos = [DeviceInfo(dev.address, dev.name or adv.local_name, adv.rssi) for dev, adv in found.values()]
-    return sorted(infos, key=lambda i: -127 if i.rssi is None else -i.rssi)
 
 
 class HrLink:

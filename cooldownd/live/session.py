@@ -13,14 +13,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cooldownd.clock import STEP_TOLERANCE_S, Timeline
+from cooldownd.clock import Timeline
 from cooldownd.core.detector import (IN_WORKOUT, DetectKnobs, Detector, State, WorkoutDiscarded, WorkoutEnded,
                                      WorkoutStarted)
 from cooldownd.core.model import Contact, HrSample, Workout
 from cooldownd.errors import StoreError
+from cooldownd.live.backlog import FLUSH_S, Backlog
 from cooldownd.live.events import Connected, Disconnected, HrSource, Sample, Unavailable
 from cooldownd.record import lines
 from cooldownd.record.recorder import Rules, record, summarise
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from cooldownd.store import AsyncStore
 
 log = logging.getLogger(__name__)
-FLUSH_S = 4.0  # journal batches; with the store thread's latency a kill -9 loses < 5 s
 STATUS_EVERY_S = 10.0
 _SESSION_STATES = IN_WORKOUT | {State.WARMING}
 Row = tuple[float, int, str | None, tuple[float, ...]]
@@ -72,9 +71,9 @@ class LiveSession:
     follows the wall clock again.
 
     A store that cannot be written (full disk) loses nothing: samples stay in ``buffer``, a finished
-    workout in ``unsaved``, and a journal session that could not be opened or closed is retried every
-    ``FLUSH_S`` until the disk takes them; the workout is then stored and offered (``notify.max_age``
-    still decides whether it is fresh enough).
+    workout and a journal session to close in the ``backlog``, all retried every ``FLUSH_S`` until the
+    disk takes them; the workout is then stored and offered (``notify.max_age`` still decides whether
+    it is fresh enough).
     """
 
     def __init__(self, store: AsyncStore, ble: BleSettings, detect: DetectSettings, rules: Callable[[], Rules],
@@ -87,13 +86,10 @@ class LiveSession:
         self.buffer: list[Row] = []
         self.session: int | None = None
         self.device: str | None = None
-        self.unsaved: list[tuple[Workout, int | None]] = []  # ended workouts the store did not take yet
-        self._unclosed: list[int] = []  # journal sessions to close once the store takes writes again
+        self.backlog = Backlog(store, self.clock)  # what a full disk could not take yet
         self._want_session = False  # in a session: the journal must be open
         self._status_at = 0.0
         self._in_workout = False  # what the status says (published on every change)
-        self._retry_at = 0.0  # after a failed write: not before this
-        self._failing = False  # a store failure was logged and not yet the recovery
         self._lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -152,7 +148,7 @@ class LiveSession:
 
     def _follow_wall_clock(self, detector: Detector) -> Detector:
         """Outside a session, re-anchor the timeline to a wall clock that stepped (with a fresh detector)."""
-        if detector.state in _SESSION_STATES or self.session is not None or self.buffer or self.unsaved:
+        if detector.state in _SESSION_STATES or self.session is not None or self.buffer or self.backlog:
             return detector
         if not self.timeline.resync():
             return detector
@@ -163,9 +159,9 @@ class LiveSession:
         return fresh
 
     def _flush_due(self) -> float | None:
-        if self.unsaved or self._unclosed or (self._want_session and self.session is None):
-            return self._retry_at
-        return max(self.buffer[0][0] + FLUSH_S, self._retry_at) if self.buffer else None
+        if self.backlog or (self._want_session and self.session is None):
+            return self.backlog.retry_at
+        return max(self.buffer[0][0] + FLUSH_S, self.backlog.retry_at) if self.buffer else None
 
     async def _on_ble(self, event: Any, detector: Detector, now: float) -> None:
         if isinstance(event, Sample):
@@ -227,29 +223,12 @@ class LiveSession:
             since = next((e.t for e in events if isinstance(e, WorkoutStarted)), time.time())
             self.status.update(workout={"since": since} if in_workout else None)
 
-    async def _store(self, fn: Callable[[Store], Any]) -> Any:
-        """One store call; a StoreError (full disk...) is logged once per outage and retried later."""
-        try:
-            result = await self.store.call(fn)
-        except StoreError as exc:
-            self._retry_at = self.clock() + FLUSH_S
-            if not self._failing:
-                self._failing = True
-                log.warning("journal: %s; keeping the live session's samples in memory and retrying every %g s",
-                            exc, FLUSH_S)
-            raise
-        if self._failing:
-            self._failing = False
-            log.info("journal: the store takes writes again")
-        self._retry_at = 0.0
-        return result
-
     async def _open_journal(self) -> None:
         if self.session is not None or not self._want_session:
             return
         with contextlib.suppress(StoreError):
             device = self.device
-            self.session = await self._store(lambda s: s.journal_open(device, time.time()))
+            self.session = await self.backlog.call(lambda s: s.journal_open(device, time.time()))
 
     async def flush(self) -> None:
         """Store what waits in memory: journal closes, ended workouts, then the sample batch."""
@@ -266,31 +245,26 @@ class LiveSession:
                 rows, self.buffer = self.buffer, []
                 try:
                     session = self.session
-                    await self._store(lambda s: s.journal_append(session, rows))
+                    await self.backlog.call(lambda s: s.journal_append(session, rows))
                 except StoreError:
                     self.buffer[:0] = rows  # memory is cheap next to a lost workout
             except StoreError:
-                pass  # logged by _store; retried at _retry_at
+                pass  # logged by the backlog; retried at its retry_at
 
     async def _store_backlog(self) -> None:
-        while self._unclosed:
-            session = self._unclosed[0]
-            await self._store(lambda s: s.journal_close(session, time.time()))
-            self._unclosed.pop(0)
-        while self.unsaved:
-            workout, session = self.unsaved[0]
-            rules = self.rules()
-            saved = await self._store(lambda s: save_live_workout(s, workout, session, rules, time.time()))
-            self.unsaved.pop(0)
-            if saved.id is not None and saved.summary is not None:
-                self.status.note_workout(saved.summary)
-                self.offers.put_nowait(None)
+        rules = self.rules()
+        await self.backlog.drain(lambda s, w, session, now: save_live_workout(s, w, session, rules, now), self._saved)
+
+    def _saved(self, saved: Result) -> None:
+        if saved.id is not None and saved.summary is not None:
+            self.status.note_workout(saved.summary)
+            self.offers.put_nowait(None)
 
     async def _close(self) -> None:
         async with self._lock:
             self.buffer.clear()
             if self.session is not None:
-                self._unclosed.append(self.session)
+                self.backlog.unclosed.append(self.session)
                 self.session = None
                 with contextlib.suppress(StoreError):
                     await self._store_backlog()
@@ -298,28 +272,17 @@ class LiveSession:
     async def _finish(self, workout: Workout) -> None:
         """Assess and store the workout and close the journal, in one transaction; then offer.
 
-        On a full disk the workout waits in ``unsaved`` (retried by ``flush``), not lost.
+        On a full disk the workout waits in the backlog (retried by ``flush``), not lost.
         """
         async with self._lock:
             self.buffer.clear()  # the workout carries its samples
             session, self.session = self.session, None
-            self.unsaved.append((_stamped(workout, self.timeline.shift()), session))
+            self.backlog.unsaved.append((self.timeline.stamped(workout), session))
             try:
                 await self._store_backlog()
             except StoreError as exc:
                 log.warning("cannot store the live workout that ended at %s yet (%s); it is kept in memory and "
                             "stored once the disk takes it", lines.iso(self.timeline.to_wall(workout.end)), exc)
-
-
-def _stamped(workout: Workout, shift: float) -> Workout:
-    """The workout's times as wall-clock stamps (moved only when the wall clock stepped mid-workout)."""
-    if abs(shift) <= STEP_TOLERANCE_S:
-        return workout
-    log.info("clock: the wall clock stepped by %+.0f s during the workout; its duration is measured without it",
-             shift)
-    return replace(workout, start=workout.start + shift, end=workout.end + shift,
-                   records=tuple(r._replace(t=r.t + shift) for r in workout.records),
-                   pauses=tuple((a + shift, b + shift) for a, b in workout.pauses))
 
 
 def save_live_workout(store: Store, workout: Workout, session: int | None, rules: Rules, now: float) -> Result:

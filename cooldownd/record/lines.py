@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cooldownd.core import wording
 from cooldownd.core.model import Level
-from cooldownd.record.summary import Result, Summary
-
-if TYPE_CHECKING:
-    from cooldownd.store import WorkoutRow
+from cooldownd.record.summary import Result, Summary, WorkoutRow
 
 WORKOUT_KEYS = (
     "sport", "sub_sport", "start", "end", "duration_s", "elapsed_s", "avg_hr", "max_hr", "trimp",

@@ -1,13 +1,15 @@
 """Typed values of a recorded workout, as they travel between modules.
 
 ``Summary`` is one assessed workout (what ``import --json`` and ``history --json`` print and the
-store keeps); ``Result`` is what one input, or one workout of it, came to. The dict shape of
+store keeps); ``Result`` is what one input, or one workout of it, came to; ``WorkoutRow`` is a
+stored workout as the store gives it back. The dict shape of
 both is built only at the JSON edge, ``record/lines.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from cooldownd.core.model import Level
 from cooldownd.core.sessions import Span
@@ -69,3 +71,19 @@ class Result:
     error: str | None = None
     summary: Summary | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkoutRow:
+    """One stored workout: its summary, the walk-through outcome, and the richer copy that superseded it."""
+
+    id: int
+    source: str
+    start: float
+    end: float
+    richness: float
+    file_sha256: str | None
+    summary: Summary
+    offered_at: float | None
+    outcome: dict[str, Any] | None  # the stored walk-through outcome, printed as is by ``history --json``
+    superseded_by: int | None = None

@@ -62,8 +62,8 @@ def test_the_walk_publishes_offer_snooze_steps_and_done_from_a_real_coach() -> N
     """``walk_status`` on a real Coach (steady time ``t``, wall time ``NOW + t``) through Later, Start, Next."""
     coach = Coach(ROUTINE, "Hard ride: 1 h", CoachKnobs(snooze_s=600), buttons=True)
 
-    def said(t: float) -> dict | None:
-        return walk_status(coach, "Hard ride: 1 h", t, NOW + t)
+    def said(t: float) -> dict | None:  # as the walk calls it: when a card appears or goes
+        return walk_status(coach, "Hard ride: 1 h", NOW + t)
 
     coach.start(0.0, NOW)
     assert said(0.0) == {"state": "offer", "title": "Hard ride: 1 h"}
@@ -71,7 +71,7 @@ def test_the_walk_publishes_offer_snooze_steps_and_done_from_a_real_coach() -> N
     assert said(5.0) == {"state": "snoozed", "title": "Hard ride: 1 h", "until": NOW + 605}
     coach.tick(605.0, NOW + 605)
     coach.press("start", 610.0, NOW + 610, guard=False)
-    first = said(611.0)
+    first = said(610.0)
     assert first == {"state": "step", "title": "Knees to chest", "side": "left", "step": 1, "steps": 2,
                      "hold_s": 20, "ends_at": NOW + 630}
     line = bar_line(status(walk=first), NOW + 611)
@@ -83,7 +83,7 @@ def test_the_walk_publishes_offer_snooze_steps_and_done_from_a_real_coach() -> N
     skip = Coach(ROUTINE, "x", buttons=True)
     skip.start(0.0, NOW)
     skip.press("skip", 1.0, NOW + 1, guard=False)
-    assert walk_status(skip, "x", 1.0, NOW + 1) is None  # the walk ended without a card: nothing to show
+    assert walk_status(skip, "x", NOW + 1) is None  # the walk ended without a card: nothing to show
 
 
 def test_a_stretch_counts_down_once_a_second_and_otherwise_the_follower_sleeps() -> None:

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 import fitgen
-from cooldownd.daemon.watch import expand, fs_type, needs_polling, scan_existing, watch
+from cooldownd.daemon.inotify import fs_type, needs_polling
+from cooldownd.daemon.tree import expand, scan_existing
+from cooldownd.daemon.watch import watch
 from cooldownd.imports.inputs import is_workout_file
 
 ROOT = Path(__file__).resolve().parents[2]

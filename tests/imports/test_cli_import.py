@@ -111,3 +111,43 @@ def test_quiet_hours_past_max_age_drop_the_offer_and_say_so(tmp_path: Path) -> N
     assert result.returncode == 0 and "== " not in result.stdout
     (row,) = [json.loads(x) for x in run_cli("--config", str(cfg), "history", "--json").stdout.splitlines()]
     assert row["walkthrough"]["result"] == "dropped_quiet_hours"
+
+
+def _history(cfg: Path, *extra: str) -> list[dict]:
+    out = run_cli("--config", str(cfg), "history", "--json", "--limit", "50", *extra)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(x) for x in out.stdout.splitlines()]
+
+
+def test_a_27_day_activity_and_the_workouts_inside_it_all_stay_in_history(tmp_path: Path) -> None:
+    """Issue 13 item 1, as a user meets it: nothing vanishes, and the second import is a duplicate by content."""
+    cfg = _config(tmp_path)
+    t0 = fitgen.posix(fitgen.START)
+    day = 86400
+    (tmp_path / "a_ride.fit").write_bytes(fitgen.ride(minutes=60, start=t0 + 5 * day, serial=101))
+    (tmp_path / "b_swim.fit").write_bytes(fitgen.swim_with_hr_messages(minutes=30, start=t0 + 10 * day, serial=102))
+    (tmp_path / "c_27_days.fit").write_bytes(fitgen.ride(minutes=90, start=t0, serial=100, sport="generic",
+                                                         sub_sport="generic", pauses=[(2700, 27 * day)]))
+    first = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path))
+    assert [json.loads(x)["status"] for x in first.stdout.splitlines()] == ["imported"] * 3, first.stdout
+    assert sorted(Path(h["file"]).name for h in _history(cfg)) == ["a_ride.fit", "b_swim.fit", "c_27_days.fit"]
+    again = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path / "a_ride.fit"),
+                    str(tmp_path / "b_swim.fit"))
+    assert [(json.loads(x)["status"], json.loads(x)["error"].split(" as ")[0]) for x in again.stdout.splitlines()] == [
+        ("duplicate", "already seen"), ("duplicate", "already seen")]
+
+
+def test_history_hides_a_superseded_copy_and_all_shows_it_marked(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    full = fitgen.ride(minutes=20)
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "ride.fit").write_bytes(full[: len(full) // 2])
+    (tmp_path / "ride.fit").write_bytes(full)
+    for p in (tmp_path / "half" / "ride.fit", tmp_path / "ride.fit"):
+        assert run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(p)).returncode == 0
+    (shown,) = _history(cfg)
+    assert shown["note"] is None and "superseded_by" not in shown  # the contract's keys, unchanged
+    both = _history(cfg, "--all")
+    assert [(h["id"], h["superseded_by"]) for h in both] == [(shown["id"], None), (shown["id"] - 1, shown["id"])]
+    text = run_cli("--config", str(cfg), "history", "--all").stdout
+    assert f"(superseded by #{shown['id']})" in text and text.count("\n") == 2

@@ -17,16 +17,8 @@ from cooldownd.imports.importer import import_paths
 from cooldownd.desktop.offers import newest_unoffered
 from cooldownd.record.recorder import Rules, record, summarise
 from cooldownd.routinefile import load_library
-from cooldownd.store import Store
 
 DAY = 86400.0
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.open(tmp_path / "state" / "cooldownd.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 
 from bluez_harness import STRAP, STRAP_NAME, BluezHarness
-from cooldownd.live.ble import (
+from cooldownd.live.ble import HrLink
+from cooldownd.live.events import (
     BleEvent,
     Connected,
     DeviceInfo,
     DisconnectReason,
     Disconnected,
-    HrLink,
     Sample,
     Unavailable,
-    scan,
 )
+from cooldownd.live.scan import scan
 from cooldownd.core.model import Contact
 from cooldownd.errors import BluetoothUnavailable, BluetoothUnavailableReason as R
 

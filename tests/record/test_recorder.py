@@ -26,13 +26,6 @@ ATHLETE = Athlete(max_hr=190, resting_hr=55)
 MINUTES = 30
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.open(tmp_path / "state" / "cooldownd.db")
-    yield s
-    s.close()
-
-
 @pytest.fixture(scope="module")
 def rules() -> Rules:
     return Rules(ATHLETE, Knobs(), load_library())

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from cooldownd.errors import StoreError
-from cooldownd.store import SCHEMA_VERSION, Store
+from cooldownd.database import SCHEMA_VERSION
+from cooldownd.store import Store
 from records import summary
 
 
@@ -115,11 +116,11 @@ def test_state_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path) -> None:
     """Schema 1 (before superseded copies were kept): opened, upgraded in place, nothing lost."""
-    from cooldownd import store as store_module
+    from cooldownd import database
 
     path = tmp_path / "c.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(store_module._SCHEMA + "PRAGMA user_version = 1;")
+    conn.executescript(database._SCHEMA + "PRAGMA user_version = 1;")
     old = {"file": "/r.fit", "sha256": "a" * 64, "status": "imported", "error": None, "sport": "cycling",
            "sub_sport": "road", "start": "2024-05-04T08:00:00Z", "end": "2024-05-04T09:00:00Z", "duration_s": 3600.0,
            "level": "hard", "load": 120.0, "headline": "Hard ride: 1 h, load 120"}

@@ -12,6 +12,7 @@ from records import summary
 
 from cooldownd.core.series import Series
 from cooldownd.errors import StoreError, StoreErrorKind
+from cooldownd.reader import open_readonly
 from cooldownd.store import Store
 
 LINE = Series(step_s=5, end_index=4, hr=(100, None, 140, 150, 120, 100), power=(200, 210, None, 250),
@@ -35,7 +36,7 @@ def test_a_series_is_kept_per_workout_and_gives_the_done_cards_curve(tmp_path: P
 def test_read_only_sees_what_a_writer_commits_and_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     writer = Store.open(path)
-    reader = Store.open_readonly(path)
+    reader = open_readonly(path)
     with writer.transaction():
         wid = writer.add_workout(summary("cycling", 0, 20), source="fit")
         writer.put_series(wid, LINE)
@@ -45,7 +46,7 @@ def test_read_only_sees_what_a_writer_commits_and_writes_nothing(tmp_path: Path)
     assert caught.value.kind is StoreErrorKind.READ_ONLY
     reader.close()
     writer.close()
-    assert Store.open_readonly(tmp_path / "absent.db") is None
+    assert open_readonly(tmp_path / "absent.db") is None
     assert not (tmp_path / "absent.db").exists()
 
 
@@ -57,17 +58,17 @@ def test_read_only_on_a_file_without_the_series_table_and_from_a_newer_cooldownd
     conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
-    reader = Store.open_readonly(path)
+    reader = open_readonly(path)
     assert reader.version == 2 and reader.get_series(1) is None and reader.workouts() == []
     reader.close()
     assert Store.open(path).get_series(1) is None  # a writer upgrades it: the table is there now
-    assert Store.open_readonly(path).version == 3
+    assert open_readonly(path).version == 3
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="newer cooldownd"):
-        Store.open_readonly(path)
+        open_readonly(path)
 
 
 def test_read_only_creates_its_wal_files_private(tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_read_only_creates_its_wal_files_private(tmp_path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     old = os.umask(0o022)
     try:
-        reader = Store.open_readonly(path)
+        reader = open_readonly(path)
         reader.workouts()
         reader.close()
     finally:
