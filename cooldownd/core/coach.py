@@ -255,8 +255,9 @@ class Coach:
         return self._card(self._step_card(None), now)
 
     def _step_card(self, left_s: float | None) -> Card:
+        # Where the walk goes on by itself the first step repeats how to steer it; the offer said it already.
         return step_card(self.routine, self._index, seq=self._seq, buttons=self.buttons, left_s=left_s,
-                         resting=self._resting, hint=self.hint)
+                         resting=self._resting, hint="" if self.buttons else self.hint)
 
     def _step_tick(self, now: float, wall: float) -> Effect | None:
         hold_end = self._step_at + self.routine.steps[self._index].hold_s

@@ -123,10 +123,9 @@ def done_line(stretched_s: float, held: int, total: int) -> str:
 
 
 # How to steer a walk-through where the server draws no buttons (said on the offer and the first step).
-HINT_AUTO = "It goes on by itself; to steer it, run: cooldownd start, next, later or stop."
-HINT_DUNST = ("No buttons here: middle-click for the next card, close it to be asked later, "
-              "or run: cooldownd start, next, later or stop.")
-HINT_MAKO = "No buttons here: use makoctl menu, or run: cooldownd start, next, later or stop."
+HINT_AUTO = "It goes on by itself; to steer it: cooldownd next / later / stop."
+HINT_DUNST = "Middle-click goes on; closing asks again later. Or: cooldownd start / next / later / stop."
+HINT_MAKO = "makoctl menu goes on. Or: cooldownd start / next / later / stop."
 
 
 def walkthrough(outcome: dict | None, offered: bool = False) -> str:

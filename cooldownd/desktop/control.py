@@ -61,13 +61,35 @@ def _interface(stage: Stage) -> Any:
 
         def __init__(self) -> None:
             super().__init__(CONTROL_IFACE)
+            self.busy = 0  # Act calls not answered yet
+            self.idle = asyncio.Event()
+            self.idle.set()
 
         @method()
         async def Act(self, command: "s") -> "bs":  # type: ignore[name-defined] # noqa: F821, N802
-            ok, text = await act(stage, command)
+            self.busy += 1
+            self.idle.clear()
+            try:
+                ok, text = await act(stage, command)
+            finally:
+                self.busy -= 1
+                if not self.busy:
+                    self.idle.set()
             return [ok, text]
 
     return WalkControl()
+
+
+async def _answer_pending(bus: Any, control: Any) -> None:
+    """Before leaving the bus: let Act calls finish and their replies go out (the last `next` ends the walk)."""
+    from dbus_fast import Message
+
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(1.0):
+            await control.idle.wait()
+            # Messages leave in order: once this round trip is answered, the replies before it were sent.
+            await bus.call(Message(destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
+                                   interface="org.freedesktop.DBus.Peer", member="Ping"))
 
 
 @contextlib.asynccontextmanager
@@ -80,10 +102,11 @@ async def serving(stage: Stage, *, take_over: bool) -> AsyncIterator[bool]:
     from dbus_fast.constants import NameFlag
 
     bus: Any = None
+    control = _interface(stage)
     try:
         async with asyncio.timeout(2.0):
             bus = await MessageBus().connect()
-            bus.export(CONTROL_PATH, _interface(stage))
+            bus.export(CONTROL_PATH, control)
             flags = NameFlag.ALLOW_REPLACEMENT | (NameFlag.REPLACE_EXISTING if take_over else NameFlag.NONE)
             await bus.request_name(CONTROL_NAME, flags)
     except Exception as exc:  # no session bus: the walk works, commands cannot reach it
@@ -95,4 +118,5 @@ async def serving(stage: Stage, *, take_over: bool) -> AsyncIterator[bool]:
     try:
         yield True
     finally:
+        await _answer_pending(bus, control)
         bus.disconnect()

@@ -36,7 +36,7 @@ def unfinished(rows: list[WorkoutRow]) -> list[WorkoutRow]:
 
 async def close_bubble(bubble: dict[str, Any] | None) -> bool:
     """Close a bubble a previous run left, if the same server still shows it (ids are per server)."""
-    from cooldownd.desktop.notify import BUS_NAME, _call, probe
+    from cooldownd.desktop.fdo import BUS_NAME, _call, probe
 
     if not bubble or not bubble.get("id"):
         return False

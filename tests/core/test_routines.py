@@ -153,6 +153,10 @@ BROKEN = [
     (_set("exercises.Cobra", {"title": "C", "text": "t", "hold": 10}), "exercises.Cobra: bad name", ""),
     (_set("hold_scale.very_hard", 10), "hold_scale.very_hard: must be a number", "3.0"),
     (_set("hold_scale.brutal", 1.5), "hold_scale.brutal: unknown key", "very_hard"),
+    (_set("exercises.cat.reps", 0), "exercises.cat.reps: expected whole times", "1 to 30"),
+    (_set("exercises.cat.reps", 2.5), "exercises.cat.reps: expected whole times", "number"),
+    (_set("exercises.cat.moves", "yes"), "exercises.cat.moves: expected true or false", "string"),
+    (_set("exercises.cat.moves", False), "exercises.cat.reps: only a movement", "moves = true"),
 ]
 
 
@@ -262,3 +266,10 @@ def test_load_library_reads_a_user_file(tmp_path):
     routine = choose(library, Level.HARD, "running", "trail")
     assert routine.group == "any"
     assert [(s.title, s.hold_s) for s in routine.steps] == [("Cat", 10)]
+
+
+def test_movements_are_done_slowly_some_a_number_of_times(library):
+    """The cat and arm turns move; the rest hold (the cards say "Slowly, 5 times" or "Hold 30 s")."""
+    moving = {(s.exercise, s.moves, s.reps) for r in library.routines.values() for s in r}
+    assert ("cat", True, 5) in moving and ("turns", True, 5) in moving
+    assert all(not moves for name, moves, _ in moving if name not in ("cat", "turns"))

@@ -8,7 +8,6 @@ SIGTERM, kill -9 and SIGSTOP on the daemon. After every ending no card with butt
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from pathlib import Path

@@ -203,7 +203,7 @@ def test_server_without_actions_auto_starts_and_advances_and_says_how_to_steer(b
     assert notifier.name == "desktop" and not notifier.has_buttons
     assert (outcome.result, outcome.steps_done) == (Result.COMPLETED, 6)
     assert all(c["actions"] == [] for c in fake.calls)  # not even the plain click: nothing to act on
-    assert "Starting in 1 s." in fake.calls[0]["body"] and "cooldownd start, next, later or stop" in fake.calls[0]["body"]
+    assert "Starting in 1 s." in fake.calls[0]["body"] and "cooldownd next / later / stop" in fake.calls[0]["body"]
     assert len(fake.open) == 1
 
 

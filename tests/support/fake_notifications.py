@@ -40,8 +40,9 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 class FakeNotifications(ServiceInterface):
     """The spec's interface: records Notify calls and tracks which ids are open."""
 
-    def __init__(self, actions: bool = True, keep: bool = False) -> None:
+    def __init__(self, actions: bool = True, keep: bool = False, name: str = "fake") -> None:
         super().__init__(NAME)
+        self.server_name = name  # what GetServerInformation says (clients adapt to "dunst", "Xfce Notify Daemon"...)
         self.caps = ["body", "body-markup"] + (["actions"] if actions else [])
         self.keep = keep
         self.calls: list[dict[str, Any]] = []
@@ -56,7 +57,7 @@ class FakeNotifications(ServiceInterface):
 
     @method()
     def GetServerInformation(self) -> "ssss":  # noqa: F821
-        return ["fake", "cooldownd-tests", "1.0", "1.2"]
+        return [self.server_name, "cooldownd-tests", "1.0", "1.2"]
 
     @method()
     def Notify(
@@ -138,10 +139,10 @@ class FakeControl(ServiceInterface):
         return self.fake.with_actions()
 
 
-async def serve(actions: bool = True, keep: bool = False) -> tuple[MessageBus, FakeNotifications]:
+async def serve(actions: bool = True, keep: bool = False, name: str = "fake") -> tuple[MessageBus, FakeNotifications]:
     """Own the name on the session bus (DBUS_SESSION_BUS_ADDRESS) and serve until disconnected."""
     bus = await MessageBus(bus_type=BusType.SESSION).connect()
-    fake = FakeNotifications(actions, keep)
+    fake = FakeNotifications(actions, keep, name)
     bus.export(PATH, fake)
     bus.export(PATH, FakeControl(fake))
     await bus.request_name(NAME)
