@@ -23,6 +23,7 @@ from cooldownd.store import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_WEEKS = 12
+ALL = 2**62  # every workout not superseded (SQLite LIMIT)
 
 
 def since_date(text: str) -> dt.date:
@@ -44,7 +45,7 @@ def build(store: Store | None, since: dt.date | None, now: float, max_age_s: flo
     today = dt.datetime.fromtimestamp(now, tz).date()
     units = locale_units.from_env()
     first = since or model.week_start(today - dt.timedelta(weeks=DEFAULT_WEEKS - 1), units.sunday_first)
-    rows = store.workouts_since(0) if store is not None else []
+    rows = store.workouts(limit=ALL) if store is not None else []  # the streak may reach back past the range
     every = [model.entry(r, now, max_age_s, tz) for r in rows]
     shown = [e for e in every if first <= e.day <= today]
     recent = sorted(shown, key=lambda e: e.start, reverse=True)
