@@ -12,6 +12,7 @@ from cooldownd.report.calendar import GLYPHS, describe
 from cooldownd.report.model import LEVELS, Entry, Week
 from cooldownd.report.svg import esc
 from cooldownd.report.table import table
+from cooldownd.report.units import Units
 from cooldownd.core.wording import level_word
 
 # The page fetches nothing: a browser blocks (and reports) any script, font, image or style from elsewhere.
@@ -76,7 +77,7 @@ class Page:
     today: dt.date
     streak: tuple[int, int]
     generated: str  # local time, for the header
-    units: object
+    units: Units
 
 
 def _legend() -> str:
