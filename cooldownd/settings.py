@@ -116,7 +116,6 @@ class NotifySettings(_Section):
     @classmethod
     def _quiet(cls, v: str | None) -> str | None:
         from cooldownd.core.quiet import parse_quiet_hours  # the one syntax, shared with core/coach.py
-
         return v if v is not None and parse_quiet_hours(v) is not None else None
 
 
@@ -165,8 +164,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="COOLDOWND_", env_nested_delimiter="__", extra="forbid", frozen=True,
-        nested_model_default_partial_update=True,
-    )
+        nested_model_default_partial_update=True)
 
     athlete: AthleteSettings = AthleteSettings()
     ble: BleSettings = BleSettings()

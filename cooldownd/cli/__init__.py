@@ -186,6 +186,7 @@ def cmd_service(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cooldownd.daemon.service import SYSTEMCTL_HINT, install_unit
+    from cooldownd.desktop.media import cache_dir
     from cooldownd.settings import config_home
 
     settings = _settings(args)
@@ -195,7 +196,7 @@ def cmd_service(args: argparse.Namespace) -> int:
     else:  # python -m cooldownd: the console script next to this interpreter
         found = shutil.which("cooldownd", path=str(Path(sys.executable).parent)) or shutil.which("cooldownd")
         exe = Path(found).absolute() if found else Path(sys.executable).parent / "cooldownd"
-    unit = install_unit(exe, config_home(), state_dir=settings.store_path().parent)
+    unit = install_unit(exe, config_home(), state_dir=settings.store_path().parent, cache_dir=cache_dir())
     print(f"wrote {unit}")
     from cooldownd.desktop.identity import install_identity
 

@@ -41,6 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: cfg.Settings, fast: bool) -> int:
+    from cooldownd.core.hrcurve import compact
     from cooldownd.core.wording import offer_title, workout_line
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
@@ -60,7 +61,9 @@ async def _demo(settings: cfg.Settings, fast: bool) -> int:
     outcome = await _walk_here(settings, library, routine, workout_line(workout.sport, workout.sub_sport,
                                                                        a.duration_s, a.load),
                                title=offer_title(a.level, workout.sport, workout.sub_sport), start_after=1.0 if fast
-                               else 15.0, fast=fast, load=a.load, hrr60=workout.hrr60, ended_at=workout.end)
+                               else 15.0, fast=fast, load=a.load, hrr60=workout.hrr60, ended_at=workout.end,
+                               curve=(workout.start, compact(((r.t, r.hr) for r in workout.records), workout.start,
+                                                             workout.end)))
     print(f"demo: walk-through {outcome.result.value if outcome.result else 'ended'}, "
           f"{outcome.steps_done} of {len(routine.steps)} steps held through", flush=True)
     return 0
@@ -87,10 +90,14 @@ def cmd_routine(args: argparse.Namespace) -> int:
 
 
 async def _walk_here(settings: cfg.Settings, library: Library, routine: Routine, headline: str, *, title: str,
-                     start_after: float, fast: bool = False, **about: Any) -> Outcome:
-    """Walk through ``routine`` in the foreground; ``cooldownd next`` and the like reach it too."""
+                     start_after: float, fast: bool = False, curve: tuple[float, Any] | None = None,
+                     **about: Any) -> Outcome:
+    """Walk through ``routine`` in the foreground; ``cooldownd next`` and the like reach it too.
+
+    ``curve``: the workout's start and compact heart-rate curve, for the done card's chart.
+    """
     from cooldownd.desktop.control import serving
-    from cooldownd.desktop.cues import notifier_for
+    from cooldownd.desktop.cues import WorkoutCurve, notifier_for
     from cooldownd.desktop.offers import AutoStart, coach_knobs, present
     from cooldownd.desktop.walk import Stage
 
@@ -98,6 +105,8 @@ async def _walk_here(settings: cfg.Settings, library: Library, routine: Routine,
     if fast:
         knobs = replace(knobs, transition_s=0.3, offer_timeout_s=60)
     notifier = await notifier_for(settings, library)
+    if curve is not None:
+        notifier.cues.workout = WorkoutCurve(*curve)
     print(f"cooldownd: the cool-down is on the {notifier.name}; Ctrl-C ends it", flush=True)
     stage = Stage()
     try:

@@ -100,3 +100,13 @@ def done_card(routine: Routine, *, seq: int, stopped: bool, held: int, stretched
     if hrr60 is not None and hrr60 > 0:
         lines.append(wording.recovery(hrr60))
     return Card("done", title, "\n".join(lines), seq=seq)
+
+
+def update_marks(hold_s: float) -> list[float]:
+    """Seconds left at which a step's card is updated in place: a few per hold, never a flood."""
+    every = max(5, 5 * -(-hold_s // 20))  # a quarter of the hold, in whole 5 s
+    marks, left = [], hold_s - every
+    while left > 0:
+        marks.append(left)
+        left -= every
+    return marks

@@ -20,12 +20,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from cooldownd.core.cards import OFFER_BUTTONS, SIDES, STEP_BUTTONS, Card, Topic, done_card, offer_card, step_card
+from cooldownd.core.cards import (OFFER_BUTTONS, SIDES, STEP_BUTTONS, Card, Topic, done_card, offer_card, step_card,
+                                  update_marks)
 from cooldownd.core.model import Level, Routine
 from cooldownd.core.quiet import QuietHours, fresh, plan_offer
 
 __all__ = ["OFFER_BUTTONS", "SIDES", "STEP_BUTTONS", "Card", "Coach", "CoachKnobs", "Effect", "Hide", "Outcome",
-           "Phase", "QuietHours", "Result", "Topic", "command_button", "fresh", "plan_offer"]
+           "Phase", "QuietHours", "Result", "Topic", "fresh", "plan_offer"]
 
 HELD_FRACTION = 0.8  # a step counts as done when its card was up for most of the hold
 
@@ -249,7 +250,7 @@ class Coach:
         self.phase = Phase.STEP
         hold = self.routine.steps[self._index].hold_s
         self._step_at, self._resting = now, False
-        self._updates = [now + hold - left for left in _update_marks(hold)]
+        self._updates = [now + hold - left for left in update_marks(hold)]
         self.deadline = self._updates[0] if self._updates else now + hold
         self._seq += 1
         return self._card(self._step_card(None), now)
@@ -294,26 +295,3 @@ class Coach:
             return self._card(done_card(self.routine, seq=self._seq, stopped=result is Result.STOPPED,
                                         held=o.steps_done, stretched_s=o.stretched_s, hrr60=self.hrr60), now)
         return self._hide(result.value)
-
-
-# What ``cooldownd start|next|later|stop`` presses on the card on screen (None: nothing to act on).
-COMMANDS = {
-    Phase.OFFER: {"start": "start", "next": "start", "later": "later", "stop": "skip"},
-    Phase.SNOOZED: {"start": "start", "next": "start", "stop": "skip"},
-    Phase.STEP: {"next": "next", "stop": "stop"},
-}
-
-
-def command_button(phase: Phase, command: str) -> str | None:
-    """The button a control command stands for in ``phase``."""
-    return COMMANDS.get(phase, {}).get(command)
-
-
-def _update_marks(hold_s: float) -> list[float]:
-    """Seconds left at which a step's card is updated in place: a few per hold, never a flood."""
-    every = max(5, 5 * -(-hold_s // 20))  # a quarter of the hold, in whole 5 s
-    marks, left = [], hold_s - every
-    while left > 0:
-        marks.append(left)
-        left -= every
-    return marks

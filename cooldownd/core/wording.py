@@ -105,6 +105,14 @@ def how_long(hold_s: int, moves: bool, reps: int | None) -> str:
     return f"Slowly, for {hold_s} s" if moves else f"Hold {hold_s} s"
 
 
+def spoken_step(title: str, side: str | None, hold_s: int, moves: bool, reps: int | None) -> str:
+    """What the voice says as a step starts: "Knees to chest, left side. Hold for 20 seconds."."""
+    about = f"{title}, {SIDE_WORDS[side]}" if side in SIDE_WORDS else title
+    if reps:
+        return f"{about}. Slowly, {reps} times."
+    return f"{about}. {'Slowly, for' if moves else 'Hold for'} {hold_s} seconds."
+
+
 def time_left(seconds: float) -> str:
     """ "15 s left"."""
     return f"{max(0, round(seconds))} s left"

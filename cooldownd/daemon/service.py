@@ -34,16 +34,19 @@ def unit_text(exe: Path, state_dir: Path | None = None, template: str | None = N
 
 
 def install_unit(
-    exe: Path, config_home: Path, state_dir: Path | None = None, template: str | None = None
+    exe: Path, config_home: Path, state_dir: Path | None = None, template: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Path:
     """Write ``config_home/systemd/user/cooldownd.service`` for ``exe``; returns its path.
 
-    ``state_dir`` (the store's folder) is created 0700 first: the unit makes only it writable,
-    and a folder that does not exist yet could not be created under ProtectHome=read-only.
+    ``state_dir`` (the store's folder) and ``cache_dir`` (rendered pictures, chimes) are created
+    0700 first: the unit makes only them writable, and a folder that does not exist yet could
+    not be created under ProtectHome=read-only.
     """
     text = unit_text(exe, state_dir, template)
-    if state_dir is not None:
-        Path(state_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+    for folder in (state_dir, cache_dir):
+        if folder is not None:
+            Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = Path(config_home) / "systemd" / "user"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / UNIT_NAME

@@ -10,6 +10,7 @@ import asyncio
 import html
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from cooldownd.core import wording
@@ -86,3 +87,26 @@ def markup_safe(text: str) -> str:
     """Escape text for a notification body (servers render body markup)."""
     # quote=False: quotes are harmless in text content, and some servers show &#x27; raw.
     return html.escape(text, quote=False)
+
+
+@dataclass(frozen=True)
+class CardMedia:
+    """A card's picture (a file path), the app icon, and its chime (kind and, for the server, the file)."""
+
+    image: Path | None
+    icon: Path | None
+    chime: str | None
+    sound_file: Path | None
+
+
+class CardExtras(Protocol):
+    """What goes with each card besides its words (``desktop/cues.py``): pictures and chimes."""
+
+    def attach(self, capabilities: frozenset[str] | None) -> None:
+        """The notification server's capabilities (None: no server)."""
+
+    def icon(self) -> Path | None:
+        """The app icon for every card."""
+
+    def card_media(self, card: Card) -> CardMedia:
+        """The picture and chime of ``card`` (call before showing it)."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 INK, FILL, COOL, GRID, TILE = "#26384d", "#e6d9c6", "#5fa89c", "#ddd3c4", "#f6f2ea"
 LEFT, RIGHT, TOP, BOTTOM = 20.0, 236.0, 44.0, 212.0
+MIN_BAND = 20.0  # px: the narrowest the cool-down is drawn
 
 
 def hr_chart(series: Sequence[tuple[int, int]], cooldown: tuple[float, float] | None = None,
@@ -42,11 +43,7 @@ def hr_chart(series: Sequence[tuple[int, int]], cooldown: tuple[float, float] | 
         gy = TOP + (BOTTOM - TOP) * frac
         parts.append(f'<line x1="{LEFT}" y1="{gy:.0f}" x2="{RIGHT}" y2="{gy:.0f}" stroke="{GRID}" stroke-width="2"/>')
     if cooldown is not None:
-        a, b = x(max(0.0, cooldown[0])), x(cooldown[1])
-        parts.append(f'<rect x="{a:.1f}" y="{TOP - 16:.0f}" width="{max(b - a, 6):.1f}" height="{BOTTOM - TOP + 16:.0f}" '
-                     f'rx="6" fill="{COOL}" fill-opacity="0.28"/>')
-        parts.append(f'<line x1="{a:.1f}" y1="{BOTTOM + 8:.0f}" x2="{a + max(b - a, 6):.1f}" y2="{BOTTOM + 8:.0f}" '
-                     f'stroke="{COOL}" stroke-width="10" stroke-linecap="round"/>')
+        parts.append(_band(x(max(0.0, cooldown[0])), x(cooldown[1])))
     line = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in series)
     parts.append(f'<polygon points="{x(series[0][0]):.1f},{BOTTOM} {line} {x(series[-1][0]):.1f},{BOTTOM}" '
                  f'fill="{FILL}"/>')
@@ -60,3 +57,14 @@ def hr_chart(series: Sequence[tuple[int, int]], cooldown: tuple[float, float] | 
     parts.append(f'<circle cx="{x(peak_t):.1f}" cy="{y(peak):.1f}" r="7" fill="#e0702f"/>')
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">'
             "<title>Heart rate of the workout, cool-down marked</title>" + "".join(parts) + "</svg>\n")
+
+
+def _band(a: float, b: float) -> str:
+    """The cool-down from x ``a`` to ``b``: a teal band over the plot and a bar under it."""
+    if b - a < MIN_BAND:  # a few minutes after an hour's ride: still visible at 64 px
+        a = min(a, RIGHT - MIN_BAND)
+        b = max(b, a + MIN_BAND)
+    return (f'<rect x="{a:.1f}" y="{TOP - 16:.0f}" width="{b - a:.1f}" height="{BOTTOM - TOP + 16:.0f}" '
+            f'rx="6" fill="{COOL}" fill-opacity="0.28"/>'
+            f'<line x1="{a + 5:.1f}" y1="{BOTTOM + 8:.0f}" x2="{b - 5:.1f}" y2="{BOTTOM + 8:.0f}" '
+            f'stroke="{COOL}" stroke-width="10" stroke-linecap="round"/>')

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cooldownd.core.coach import Phase, command_button
+from cooldownd.core.coach import Phase
 from cooldownd.desktop.bus_names import CONTROL_IFACE, CONTROL_NAME, CONTROL_PATH
 from cooldownd.desktop.notify import Press
 from cooldownd.desktop.walk import Stage
@@ -23,6 +23,19 @@ from cooldownd.desktop.walk import Stage
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "next", "later", "stop")
 ACT_TIMEOUT_S = 5.0
+# What ``cooldownd start|next|later|stop`` presses on the card on screen (None: nothing to act on).
+BUTTONS_FOR = {
+    Phase.OFFER: {"start": "start", "next": "start", "later": "later", "stop": "skip"},
+    Phase.SNOOZED: {"start": "start", "next": "start", "stop": "skip"},
+    Phase.STEP: {"next": "next", "stop": "stop"},
+}
+
+
+def command_button(phase: Phase, command: str) -> str | None:
+    """The button a control command stands for in ``phase``."""
+    return BUTTONS_FOR.get(phase, {}).get(command)
+
+
 _WHERE = {Phase.OFFER: "the offer is on screen", Phase.SNOOZED: "the offer is snoozed",
           Phase.STEP: "the cool-down is under way"}
 

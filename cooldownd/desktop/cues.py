@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cooldownd.core.coach import SIDES, Card
+from cooldownd.core import wording
+from cooldownd.core.coach import Card
 from cooldownd.desktop.chart import hr_chart
+from cooldownd.desktop.base import CardMedia
 from cooldownd.desktop.media import POSITIONS, Pictures, cache_dir
 from cooldownd.desktop.notify import Notifier, Press, choose_notifier
 from cooldownd.desktop.sound import Chimes, Voice
@@ -29,16 +31,6 @@ if TYPE_CHECKING:
     from cooldownd.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CardMedia:
-    """A card's picture (a file path), the app icon, and its chime (kind and, for the server, the file)."""
-
-    image: Path | None
-    icon: Path | None
-    chime: str | None
-    sound_file: Path | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +51,7 @@ class Cues:
         self._wall = wall
         self._step: Card | None = None  # the step card on screen
         self._started: float | None = None  # wall time of the first step (the cool-down's start)
+        self._end_rung = False  # the step on screen's end chime went out with an update
 
     def attach(self, capabilities: frozenset[str] | None) -> None:
         """The notification server's capabilities (None: no server): whether it plays our sounds."""
@@ -80,7 +73,11 @@ class Cues:
         return CardMedia(self._image(card), self.pictures.icon(), chime, sound)
 
     def _chime(self, card: Card) -> str | None:
-        if card.kind != "step" or card.step is None or self.same_step(card):
+        if self.same_step(card):
+            # The server plays only what comes with a card: the hold's end rides on the update that says so.
+            resting = card.update and card.progress == 100
+            return "end" if resting and self.chimes.by_server and not self._end_rung else None
+        if card.kind != "step" or card.step is None:
             return None
         before = self._step.step if self._step is not None else None
         if before is not None and before.exercise == card.step.exercise and before.side != card.step.side:
@@ -89,6 +86,10 @@ class Cues:
 
     def _image(self, card: Card) -> Path | None:
         if card.kind == "step" and card.step is not None:
+            positions = self.pictures.positions(card.step.exercise)
+            if positions and card.update and card.progress is not None and card.progress < 100:
+                # An exercise drawn in positions (the cat) moves through them on the card's updates.
+                return positions[max(0, card.progress // 25 - 1) % len(positions)]
             return self.pictures.image_for(card.step.exercise, card.step.side)
         if card.kind == "done" and self.workout is not None and self._started is not None:
             start = self.workout.start
@@ -100,8 +101,10 @@ class Cues:
     def shown(self, card: Card) -> list[tuple[float, str]]:
         """A card is on screen: play its chime, say its step; returns the chimes still due (delay s, kind)."""
         if self.same_step(card):
+            self._end_rung = self._end_rung or self._chime(card) == "end"
             return []
         media_chime = self._chime(card)
+        self._end_rung = False
         self._step = card if card.kind == "step" else None
         if card.kind != "step" or card.step is None:
             return []
@@ -110,8 +113,7 @@ class Cues:
         if media_chime:
             self.chimes.play(media_chime)
         step = card.step
-        side = f", {SIDES[step.side]}" if step.side in SIDES else ""
-        self.voice.say(f"{step.title}{side}. {step.hold_s} seconds.")
+        self.voice.say(wording.spoken_step(step.title, step.side, step.hold_s, step.moves, step.reps))
         due = [(float(step.hold_s), "end")]
         if step.exercise in POSITIONS and step.exercise not in self.pictures.custom:
             due.append((step.hold_s / 2, "switch"))

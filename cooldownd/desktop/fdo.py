@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from dbus_fast import Message
     from dbus_fast.aio import MessageBus
 
-    from cooldownd.desktop.cues import Cues
+    from cooldownd.desktop.base import CardExtras
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class DesktopBackend:
     name = "desktop"
 
     def __init__(self, bus: MessageBus | None, server: Server, *, app_name: str = APP_NAME, icon: Path | None = None,
-                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: Cues | None = None) -> None:
+                 fallback: ConsoleBackend | None = None, sound: bool = False, cues: CardExtras | None = None) -> None:
         self.bus, self.server = bus, server
         self.capabilities = server.capabilities
         self.has_buttons = "actions" in server.capabilities
@@ -122,10 +122,10 @@ class DesktopBackend:
         media = self.cues.card_media(card) if self.cues is not None else None
         if media is not None and media.image is not None:
             hints["image-path"] = Variant("s", media.image.as_uri())
-        if card.update:
-            hints["suppress-sound"] = Variant("b", True)  # rings once per card, not on every update
-        elif media is not None and media.sound_file is not None:
+        if media is not None and media.sound_file is not None:  # a new card, or the update saying the hold is over
             hints["sound-file"] = Variant("s", str(media.sound_file))  # the spec's sound-file is a path
+        elif card.update:
+            hints["suppress-sound"] = Variant("b", True)  # rings once per card, not on every update
         elif media is None and self.sound:
             hints["sound-name"] = Variant("s", "message-new-instant")
         return hints

@@ -13,7 +13,7 @@ from cooldownd.desktop.base import (BODY_MAX, CALL_TIMEOUT_S, TITLE_MAX, Console
 from cooldownd.desktop.fdo import APP_NAME, BUS_NAME, BUS_PATH, DesktopBackend, Server, probe, probe_capabilities
 
 if TYPE_CHECKING:
-    from cooldownd.desktop.cues import Cues
+    from cooldownd.desktop.base import CardExtras
 
 __all__ = ["APP_NAME", "BODY_MAX", "BUS_NAME", "BUS_PATH", "CALL_TIMEOUT_S", "TITLE_MAX", "ConsoleBackend",
            "DesktopBackend", "Notifier", "Press", "Server", "choose_notifier", "markup_safe", "probe",
@@ -22,7 +22,7 @@ __all__ = ["APP_NAME", "BODY_MAX", "BUS_NAME", "BUS_PATH", "CALL_TIMEOUT_S", "TI
 
 async def choose_notifier(
     backend: str = "auto", app_name: str = APP_NAME, *, stream: TextIO | None = None,
-    probe_timeout: float = 1.0, sound: bool = False, cues: Cues | None = None,
+    probe_timeout: float = 1.0, sound: bool = False, cues: CardExtras | None = None,
 ) -> Notifier:
     """``auto``: desktop if a server answers within ``probe_timeout`` (asked once), else console."""
     if backend not in ("auto", "desktop", "console"):

@@ -202,7 +202,7 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
     if cues is not None:  # the done card's heart-rate chart
         from cooldownd.desktop.cues import WorkoutCurve
 
-        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, row.id))
+        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, row.id))  # from its time line
 
     def record_progress(coach: Coach, shown_on: Notifier) -> None:
         _publish(status, coach, row.summary.headline)
