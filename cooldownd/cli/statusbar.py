@@ -51,11 +51,12 @@ def bar_line(status: dict[str, Any] | None, now: float) -> dict[str, Any]:
     if status is None:
         return {"text": "", "alt": "stopped", "class": "stopped", "tooltip": "cooldownd is not running"}
     walk, offer = status.get("walk") or {}, status.get("pending_offer")
-    line = status.get("line") or ""
+    line = status.get("line") or "starting"
     if walk.get("state") == "step":
         return _step(walk, now)
     if walk.get("state") == "done":
-        return {"text": "done", "alt": "done", "class": "done", "tooltip": walk.get("title") or "Cool-down done"}
+        return {"text": "done", "alt": "done", "class": "done",
+                "tooltip": "Cool-down over" + (f" after: {walk['title']}" if walk.get("title") else "")}
     if walk.get("state") == "snoozed":
         at = _clock(walk.get("until") or now)
         return {"text": f"cool-down {at}", "alt": "snoozed", "class": "snoozed",
