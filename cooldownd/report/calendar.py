@@ -10,7 +10,7 @@ from cooldownd.core.wording import format_duration, level_word, sport_word
 from cooldownd.report.model import Entry, week_start
 from cooldownd.report.svg import el, esc, frame, title
 
-CELL_W, CELL_H, LEFT, TOP = 64, 54, 70, 26
+CELL_W, CELL_H, LEFT, TOP = 64, 54, 84, 26
 MAX_LOAD = 300.0  # a mark's area grows with load up to here
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -48,7 +48,8 @@ def calendar(entries: Sequence[Entry], first: dt.date, last: dt.date, today: dt.
             for i, n in enumerate(names)]
     for r in range(rows):
         monday = start + dt.timedelta(weeks=r)
-        body.append(el("text", esc(f"{monday.day} {MONTHS[monday.month - 1]}"), x=LEFT - 8,
+        year = f" {monday.year}" if r == 0 or (monday.month == 1 and monday.day <= 7) else ""  # where it changes
+        body.append(el("text", esc(f"{monday.day} {MONTHS[monday.month - 1]}{year}"), x=LEFT - 8,
                        y=TOP + r * CELL_H + CELL_H / 2 + 4, class_="axis", text__anchor="end"))
         for c in range(7):
             day = monday + dt.timedelta(days=c)
