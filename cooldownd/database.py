@@ -25,7 +25,7 @@ from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
 
 log = logging.getLogger("cooldownd.store")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE files (
     sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, fit_serial INTEGER, fit_time_created TEXT,
@@ -51,8 +51,10 @@ CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 MIGRATIONS = {
     # An import never deletes a workout: a richer copy of the same session marks the poorer one.
     2: "ALTER TABLE workouts ADD COLUMN superseded_by INTEGER REFERENCES workouts(id);",
+    # history and status read the newest workouts: an index walk instead of a scan and a sort of them all
+    3: "CREATE INDEX workouts_end ON workouts(end, id);",
     # One compact time line per workout (core/series.py), for the report's and the done card's charts.
-    3: "CREATE TABLE series (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
+    4: "CREATE TABLE series (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
        "data BLOB NOT NULL);",
 }
 

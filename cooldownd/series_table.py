@@ -11,14 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from cooldownd.core.series import Series, decode, encode
+from cooldownd.database import SCHEMA_VERSION
 
-SINCE_SCHEMA = 3  # database.MIGRATIONS[3] made the table
+SINCE_SCHEMA = 4  # database.MIGRATIONS[4] made the table
 
 
 class SeriesTable:
-    """put_series / get_series / hr_curve; needs the Store's ``_exec`` and ``version``."""
+    """put_series / get_series / hr_curve, and how the file was opened; needs the Store's ``_exec``."""
 
-    version: int
+    readonly = False  # reader.open_readonly: never reopened read-write behind the caller's back
+    version = SCHEMA_VERSION  # the file's schema (older only when opened read-only)
     _exec: Callable[..., Any]
 
     def put_series(self, workout_id: int, series: Series) -> None:

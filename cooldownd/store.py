@@ -8,7 +8,6 @@ a richer copy of the same session marks it ``superseded_by`` (``record/recorder.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -43,9 +42,6 @@ class FileRow:
 
 class Store(SeriesTable):
     """The state database. Open with :meth:`open`; every write is one transaction."""
-
-    readonly = False  # reader.open_readonly: never reopened read-write behind the caller's back
-    version = database.SCHEMA_VERSION  # the file's schema (older only when opened read-only)
 
     def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout_s: float = 10.0) -> None:
         self._conn: sqlite3.Connection | None = conn
@@ -189,10 +185,13 @@ class Store(SeriesTable):
         return self._workouts(where + "ORDER BY w.end DESC, w.id DESC LIMIT ?", (limit,))
 
     def history_max_hr(self, before: float | None = None) -> int | None:
-        """The highest heart rate in any stored workout (that started before ``before``, if given)."""
+        """The highest heart rate in any stored workout (that started before ``before``, if given).
+
+        Superseded copies do not count: which copy of a session got stored first depends on import order."""
         if before is None:
-            return self._exec("SELECT MAX(max_hr) FROM workouts").fetchone()[0]
-        return self._exec("SELECT MAX(max_hr) FROM workouts WHERE start < ?", (before,)).fetchone()[0]
+            return self._exec("SELECT MAX(max_hr) FROM workouts WHERE superseded_by IS NULL").fetchone()[0]
+        return self._exec("SELECT MAX(max_hr) FROM workouts WHERE superseded_by IS NULL AND start < ?",
+                          (before,)).fetchone()[0]
 
     def _workouts(self, where: str, args: Sequence[Any]) -> list[WorkoutRow]:
         sql = ("SELECT w.id, w.source, w.start, w.end, w.richness, w.file_sha256, w.summary, t.offered_at, "
@@ -274,6 +273,8 @@ class AsyncStore:
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(store, *args)`` on the store thread."""
+        import asyncio  # the daemon's store only: commands open the store without asyncio
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.store, *args))
 

@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--open", action="store_true", help="open it in the default browser (xdg-open)")
     rep.add_argument("--since", type=_since, metavar="DATE", help="first day shown, e.g. 2024-05-04 "
                      "(default: the last 12 weeks)")
+    sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
     demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
     demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
     for name, what in CONTROL_COMMANDS.items():
@@ -177,7 +178,7 @@ def _history_line(e: dict) -> str:
     mark = f"  (superseded by #{e['superseded_by']})" if e.get("superseded_by") else ""
     return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
-            f"{level_word(e.get('level') or '-'):<9}  walk-through: {outcome}{mark}")
+            f"walk-through: {outcome:<9}  {e.get('reason') or level_word(e.get('level') or '-')}{mark}")
 
 
 def cmd_service(args: argparse.Namespace) -> int:
@@ -222,6 +223,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _lazy("cooldownd.daemon.app", "cmd_run"),
     "status": _lazy("cooldownd.daemon.instance", "cmd_status"),
     "import": _lazy("cooldownd.cli.commands", "cmd_import"),
+    "reassess": _lazy("cooldownd.cli.reassess", "cmd_reassess"),
     "scan": _lazy("cooldownd.cli.commands", "cmd_scan"),
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),

@@ -1,9 +1,11 @@
-"""The one-shot commands: import, scan, routine, demo (``run`` and ``status`` live in app.py)."""
+"""The one-shot commands: import, scan, routine, demo (``run`` and ``status`` live in app.py).
+
+asyncio is imported inside the commands that run a loop: ``import`` starts without it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -119,6 +121,7 @@ async def _walk_here(settings: cfg.Settings, library: Library, routine: Routine,
 
 def _foreground(walk: Coroutine[Any, Any, Any]) -> int:
     """Run a foreground walk-through: Ctrl-C and SIGTERM close its bubble first (no dead buttons left)."""
+    import asyncio
     import signal
 
     async def main() -> Any:
@@ -144,6 +147,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from cooldownd.live.scan import scan
 
     settings = cfg.load(args.config)[0]
+    import asyncio
     devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
     if not devices:
         print(f"no heart-rate devices found in {args.timeout:g} s (is the strap worn, or broadcasting?)")
@@ -188,7 +192,7 @@ def _human(r: Result) -> str:
     s = r.summary
     note = f"  ({s.note})" if s.note else ""
     return (f"imported  {r.file}: {s.sport} {format_duration(s.duration_s or 0)}, load {s.load} "
-            f"({s.load_source}), {level_word(s.level)}{note}")
+            f"({s.load_source}), {s.reason or level_word(s.level)}{note}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -204,10 +208,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     results: list[Result] = []
     progress = _Progress()
     t0 = time.monotonic()
+    from cooldownd.cli.reassess import say_changes
+    from cooldownd.record.asof import reassess_if_changed, rules_of
+
     try:
+        changed = reassess_if_changed(store, rules_of(settings, library))
+        if changed is not None:
+            say_changes(changed, "your [athlete] or [intensity] settings changed since they were assessed")
         for r in import_many(args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
                              knobs=settings.intensity_knobs(), library=library, this_year=this_year(),
-                             jobs=args.jobs, progress=progress):
+                             jobs=args.jobs, progress=progress,
+                             on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")):
             progress.clear()
             counts[r.status] = counts.get(r.status, 0) + 1
             results.append(r)

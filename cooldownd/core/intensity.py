@@ -8,53 +8,20 @@ Z1 < 60 %, Z2 60-70 %, Z3 70-80 %, Z4 80-90 %, Z5 >= 90 % HRR.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from cooldownd.core.knobs import Knobs
 from cooldownd.core.metrics import (Pauses, beat_stats, exercise_weights, hr_average, normalized_power,
                                     hrr60, power_segments, rmssd)
-from cooldownd.core.model import Assessment, Athlete, Level, Profile, Workout
+from cooldownd.core.model import Assessment, Athlete, Facts, Level, Profile, Reason, Workout
+from cooldownd.core.profile import file_ftp, resolve, resolve_profile, session_max_hr
+
+__all__ = ["Knobs", "assess", "judge", "measure", "resolve_profile"]
 
 _RANK = {"config": 0, "file": 1, "estimate": 2}
 # A metric stands in for the session only when its samples cover this share of the exercise time
 # (a power meter that died after 10 minutes must not make a 2 h ride "light").
 _MIN_COVERAGE = 0.5
-
-
-def _default_sport_rates() -> dict[str, float]:
-    return {"running": 60.0, "cycling": 50.0, "swimming": 50.0, "walking": 25.0, "hiking": 40.0,
-            "training": 40.0, "fitness_equipment": 45.0, "rowing": 55.0, "yoga": 20.0}
-
-
-@dataclass(frozen=True)
-class Knobs:
-    """Tunable constants of the intensity model (config section ``[intensity]``)."""
-
-    trimp_factor: float = 0.64
-    light_below: float = 40.0
-    moderate_below: float = 80.0
-    hard_below: float = 150.0
-    very_hard_minutes_above_90: float = 10.0
-    resting_hr_default: int = 60
-    lthr_fraction: float = 0.89
-    # A sample holds until the next one for at most this long. 20 s is above the longest steps of
-    # smart recording on steady efforts and below the 30-150 s a strap's BLE link drops for, and
-    # HR barely moves in 20 s; a longer hole is unknown time, not exercise.
-    max_gap_s: float = 20.0
-    power_hold_s: float = 5.0  # head units hold the last power value this long (shared/fit README)
-    np_window_s: int = 30
-    k_male: float = 1.92
-    k_female: float = 1.67  # unknown sex uses k_male, as GoldenCheetah does
-    max_hr_fallback: int = 185  # no config, file, birth year or history: a population guess
-    zone_bounds_hrr: tuple[float, ...] = (0.6, 0.7, 0.8, 0.9)
-    rr_min_ms: float = 300.0
-    rr_max_ms: float = 2000.0
-    rr_max_change: float = 0.2
-    rr_min_pairs: int = 30
-    # Training effect (0-5) -> load: minor < 2 light, maintaining moderate, improving hard, >= 4 very hard.
-    te_to_load: tuple[tuple[float, float], ...] = ((0, 0), (1, 15), (2, 40), (3, 80), (4, 150), (5, 250))
-    duration_load_per_hour: float = 45.0
-    sport_load_per_hour: dict[str, float] = field(default_factory=_default_sport_rates)
 
 
 class _Hr(NamedTuple):
@@ -66,80 +33,25 @@ class _Hr(NamedTuple):
     above_90_min: float
 
 
-def _session_max_hr(workout: Workout) -> int | None:
-    seen = [r.hr for r in workout.records if r.hr and workout.start <= r.t <= workout.end]
-    if workout.device.max_hr:
-        seen.append(workout.device.max_hr)
-    return max(seen, default=None)
-
-
-def _max_hr_estimate(workout: Workout, athlete: Athlete, knobs: Knobs, history_max_hr: int | None,
-                     this_year: int | None) -> tuple[int, bool]:
-    """Tanaka (or the fallback) raised to history and session peaks; True when the session's own peak won."""
-    base = [history_max_hr] if history_max_hr else []
-    if athlete.birth_year and this_year:
-        base.append(round(208 - 0.7 * (this_year - athlete.birth_year)))
-    best = max(base) if base else knobs.max_hr_fallback
-    own = _session_max_hr(workout) or 0
-    return (own, True) if own > best else (best, False)
-
-
-def _implied_ftp(workout: Workout) -> int | None:
-    """The FTP the device used, from its own NP and IF, when it did not store threshold_power."""
-    d = workout.device
-    return round(d.np / d.if_) if d.np and d.if_ else None
-
-
-def _pick(config: int | None, file: int | None, estimate: int) -> tuple[int, str]:
-    if config:
-        return config, "config"
-    if file:
-        return file, "file"
-    return estimate, "estimate"
-
-
-def resolve_profile(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(),
-                    history_max_hr: int | None = None, this_year: int | None = None) -> Profile:
-    """Athlete values by priority config > file > estimate, each with its source.
-
-    Estimates: HRmax by Tanaka (208 - 0.7 age, needs ``this_year`` and a birth year, else
-    ``knobs.max_hr_fallback``), raised to ``history_max_hr`` and to this session's peak when
-    higher; resting HR ``knobs.resting_hr_default``; LTHR ``knobs.lthr_fraction`` x HRmax.
-    A file HRmax below this session's peak is raised to it (a stale device setting); file values
-    that contradict the others (rest >= max, LTHR outside (rest, max)) are ignored.
-    FTP: config, else the session's ``threshold_power`` (the value the device used), else the
-    file's zones FTP, else the FTP implied by the device's NP / IF, else None (no entry in ``sources``).
-    """
-    est_max, _ = _max_hr_estimate(workout, athlete, knobs, history_max_hr, this_year)
-    # A file's HRmax below what the athlete just did is a stale device setting: raise it.
-    file_max = max(workout.profile.max_hr, _session_max_hr(workout) or 0) if workout.profile.max_hr else None
-    max_hr, max_src = _pick(athlete.max_hr, file_max, est_max)
-    file_rest = workout.profile.resting_hr if (workout.profile.resting_hr or 0) < max_hr else None
-    rest, rest_src = _pick(athlete.resting_hr, file_rest, knobs.resting_hr_default)
-    file_lthr = workout.profile.lthr if rest < (workout.profile.lthr or 0) < max_hr else None
-    lthr, lthr_src = _pick(athlete.lthr, file_lthr, round(knobs.lthr_fraction * max_hr))
-    sources = [("max_hr", max_src), ("resting_hr", rest_src), ("lthr", lthr_src)]
-    ftp, ftp_src = athlete.ftp, "config"
-    if not ftp:
-        ftp, ftp_src = workout.device.threshold_power or workout.profile.ftp or _implied_ftp(workout), "file"
-    if ftp:
-        sources.append(("ftp", ftp_src))
-    return Profile(max_hr=max_hr, resting_hr=rest, lthr=lthr, ftp=ftp or None, sources=tuple(sources))
-
-
-def _hr_metrics(workout: Workout, profile: Profile, knobs: Knobs, k: float, pauses: Pauses) -> _Hr | None:
+def _hr_seconds(workout: Workout, knobs: Knobs, pauses: Pauses) -> tuple[tuple[int, float], ...]:
+    """Exercise seconds at each heart rate: every HR sample held for its time (gaps capped)."""
     samples = [(r.t, r.hr) for r in workout.records if r.hr]
-    if not samples:
-        return None
-    times = [t for t, _ in samples]
-    weights = exercise_weights(times, workout.start, workout.end, pauses, knobs.max_gap_s)
-    secs = sum(weights)
+    weights = exercise_weights([t for t, _ in samples], workout.start, workout.end, pauses, knobs.max_gap_s)
+    out: dict[int, float] = {}
+    for (_, hr), w in zip(samples, weights):
+        if w > 0:
+            out[hr] = out.get(hr, 0.0) + w
+    return tuple(sorted(out.items()))
+
+
+def _hr_metrics(hr_seconds: tuple[tuple[int, float], ...], profile: Profile, knobs: Knobs, k: float) -> _Hr | None:
+    secs = sum(w for _, w in hr_seconds)
     if secs <= 0:
         return None
     reserve = max(profile.max_hr - profile.resting_hr, 1)
     zones = [0.0] * (len(knobs.zone_bounds_hrr) + 1)
     trimp = edwards = 0.0
-    for (_, hr), w in zip(samples, weights):
+    for hr, w in hr_seconds:
         x = min(max((hr - profile.resting_hr) / reserve, 0.0), 1.0)
         zones[sum(x >= b for b in knobs.zone_bounds_hrr)] += w
         trimp += w / 60 * x * knobs.trimp_factor * math.exp(k * x)
@@ -150,35 +62,49 @@ def _hr_metrics(workout: Workout, profile: Profile, knobs: Knobs, k: float, paus
                100 * trimp / hour_at_lt if hour_at_lt > 0 else None, edwards, zones[-1] / 60)
 
 
-def _avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float) -> tuple[float | None, int | None]:
-    """Average and highest HR the way the recording device reports them (see ``assess``)."""
-    stats = beat_stats(workout.beats, workout.start, workout.end, pauses, Pauses(workout.rests))
-    if stats is not None and stats[2] >= _MIN_COVERAGE * exercise_s:
-        avg, peak = stats[0], stats[1]
-    else:
-        recs = workout.records
-        avg = hr_average([r.t for r in recs], [r.hr for r in recs], workout.start, workout.end, pauses)
-        peak = max((r.hr for r in recs if r.hr and workout.start <= r.t <= workout.end
-                    and pauses.running(r.t, r.t + 1e-3) > 0), default=None)
-    if avg is not None and workout.device.max_hr:
-        peak = max(peak or 0, workout.device.max_hr)
+def _own_avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
+                    knobs: Knobs) -> tuple[float | None, int | None]:
+    """Average and highest HR from our samples alone, by the rules in ``knobs`` (see ``assess``)."""
+    counts = knobs.hr_rests == "always" or (knobs.hr_rests == "live" and not workout.beats)
+    rests = () if counts else workout.rests
+    if knobs.hr_per_beat and workout.beats:
+        stats = beat_stats(workout.beats, workout.start, workout.end, pauses, Pauses(rests))
+        if stats is not None and stats[2] >= _MIN_COVERAGE * exercise_s:
+            return stats[0], stats[1]
+    counted = Pauses(list(workout.pauses) + list(rests)) if rests else pauses
+    recs = workout.records
+    avg = hr_average([r.t for r in recs], [r.hr for r in recs], workout.start, workout.end, counted)
+    peak = max((r.hr for r in recs if r.hr and workout.start <= r.t <= workout.end
+                and counted.running(r.t, r.t + 1e-3) > 0), default=None)
     return avg, peak
 
 
-def _power_metrics(workout: Workout, ftp: int | None, knobs: Knobs,
-                   pauses: Pauses) -> tuple[float | None, float | None, float | None, float]:
-    """(NP, IF, TSS, seconds with power); TSS = 100 x hours x IF^2 in NP's time base."""
+def _avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
+                knobs: Knobs) -> tuple[float | None, int | None]:
+    """The device's own figures where its session message has them (FIT profile: session
+    ``avg_heart_rate`` / ``max_heart_rate``, "excludes pause time"), else ours."""
+    avg, peak = _own_avg_max_hr(workout, pauses, exercise_s, knobs)
+    d = workout.device
+    return (d.avg_hr if d.avg_hr is not None else avg), (d.max_hr if d.max_hr is not None else peak)
+
+
+def _power(workout: Workout, knobs: Knobs, pauses: Pauses) -> tuple[float | None, float]:
+    """(NP, seconds with power) over timer-running time."""
     recs = workout.records
     segments = power_segments([r.t for r in recs], [r.power for r in recs], workout.start, workout.end,
                               pauses, knobs.power_hold_s)
-    np_ = normalized_power(segments, knobs.np_window_s)
-    seconds = sum(map(len, segments))
-    if np_ is None or not ftp:
-        return np_, None, None, seconds
-    if_ = np_ / ftp
-    # Devices count one 30 s window less than the timer-running seconds (checked on 18 files).
-    hours = max(seconds - knobs.np_window_s + 1, 0) / 3600
-    return np_, if_, 100 * hours * if_ * if_, seconds
+    if not knobs.np_split_at_pauses:
+        segments = [[w for seg in segments for w in seg]]
+    return normalized_power(segments, knobs.np_window_s), float(sum(map(len, segments)))
+
+
+def _tss(f: Facts, ftp: int | None, knobs: Knobs) -> tuple[float | None, float | None]:
+    """(IF, TSS): TSS = 100 x hours x IF^2, hours per ``knobs.tss_time``."""
+    if f.np is None or not ftp:
+        return None, None
+    if_ = f.np / ftp
+    secs = {"np": max(f.power_s - knobs.np_window_s + 1, 0), "power": f.power_s, "timer": f.duration_s}[knobs.tss_time]
+    return if_, 100 * secs / 3600 * if_ * if_
 
 
 def _te_load(te: float, knobs: Knobs) -> float:
@@ -189,22 +115,27 @@ def _te_load(te: float, knobs: Knobs) -> float:
     return pts[-1][1]
 
 
-def _duration_load(sport: str, seconds: float, knobs: Knobs) -> float:
-    return seconds / 3600 * knobs.sport_load_per_hour.get(sport, knobs.duration_load_per_hour)
+def _per_hour(sport: str, knobs: Knobs) -> float:
+    return knobs.sport_load_per_hour.get(sport, knobs.duration_load_per_hour)
 
 
-def _pick_load(workout: Workout, hr: _Hr | None, tss: float | None, power_s: float, duration_s: float,
-               knobs: Knobs) -> tuple[float, str]:
-    """TSS > HRSS (each only when it covers half the session) > device TSS / training effect > duration."""
-    if tss is not None and power_s >= _MIN_COVERAGE * duration_s:
-        return tss, "tss"
+def _pick_load(f: Facts, hr: _Hr | None, tss: float | None, profile: Profile,
+               knobs: Knobs) -> tuple[float, str, tuple[tuple[str, float, str], ...]]:
+    """TSS > HRSS (each only when it covers half the session) > device TSS / training effect > duration.
+
+    Returns (load, load_source, the numbers behind it with their sources: see ``model.Reason``)."""
+    src = dict(profile.sources)
+    duration_s = f.duration_s
+    if tss is not None and f.power_s >= _MIN_COVERAGE * duration_s:
+        return tss, "tss", (("ftp", profile.ftp or 0, src.get("ftp", "file")),)
     if hr is not None and hr.hrss is not None and hr.seconds >= _MIN_COVERAGE * duration_s:
-        return hr.hrss, "hrss"
-    if workout.device.tss:
-        return workout.device.tss, "device"
-    if workout.device.training_effect:
-        return _te_load(workout.device.training_effect, knobs), "device"
-    return _duration_load(workout.sport, duration_s, knobs), "duration"
+        return hr.hrss, "hrss", (("lthr", profile.lthr, src["lthr"]), ("max_hr", profile.max_hr, src["max_hr"]))
+    if f.device_tss:
+        return f.device_tss, "device", (("device_tss", f.device_tss, "file"),)
+    if f.training_effect:
+        return _te_load(f.training_effect, knobs), "device", (("training_effect", f.training_effect, "file"),)
+    rate = _per_hour(f.sport, knobs)
+    return duration_s / 3600 * rate, "duration", (("minutes", duration_s / 60, "timer"), ("per_hour", rate, "sport"))
 
 
 def _level(load: float, minutes_above_90: float, knobs: Knobs) -> Level:
@@ -225,51 +156,77 @@ def _profile_source(profile: Profile, load_source: str, used_hrr_rule: bool) -> 
     return max((src for name, src in profile.sources if name in names), key=_RANK.__getitem__)
 
 
-def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
-           this_year: int | None = None) -> Assessment:
-    """Every metric of ``workout``, its load on the TSS scale and its level.
+def _reason(load: float, load_source: str, basis: tuple, used_rule: bool, above_90: float,
+            profile: Profile) -> Reason:
+    """The level's reason as data: the load and its basis, or the minutes near max that overrode it."""
+    if not used_rule:
+        return Reason("load", load, load_source, basis)
+    near = (("max_hr", profile.max_hr, dict(profile.sources)["max_hr"]),
+            ("resting_hr", profile.resting_hr, dict(profile.sources)["resting_hr"]))
+    return Reason("near_max", load, load_source, basis + tuple(b for b in near if b not in basis), above_90)
 
+
+def measure(workout: Workout, knobs: Knobs = Knobs()) -> Facts:
+    """Everything ``workout`` measured that no athlete value changes (the slow part: its records).
+
+    ``avg_hr`` / ``max_hr`` are the device's own figures when its session message carries them
+    (FIT profile, session fields 16 and 17: what the watch showed); else ours (``_own_avg_max_hr``):
+    from a strap's stored beats (``workout.beats``) when they span half the exercise time, per beat
+    and outside ``workout.rests`` (a pool swim's rests), per ``knobs.hr_per_beat`` /
+    ``knobs.hr_rests``; else from the records (stored beats merged in by the FIT SDK's rule),
+    every timer-running second once, linear between readings (``metrics.hr_average``); the peak is
+    the highest timer-running reading. Zones, TRIMP and load use ``hr_seconds``: each sample held
+    for its time, gaps capped (``knobs.max_gap_s``).
+    """
+    pauses = Pauses(workout.pauses)
+    times = [r.t for r in workout.records]
+    duration = sum(exercise_weights(times, workout.start, workout.end, pauses, knobs.max_gap_s))
+    duration = duration or workout.duration_s
+    np_, power_s = _power(workout, knobs, pauses)
+    avg_hr, max_hr = _avg_max_hr(workout, pauses, duration, knobs)
+    recovery = workout.hrr60
+    if recovery is None:
+        recovery = hrr60(((r.t, r.hr) for r in workout.records), workout.end)
+    return Facts(
+        sport=workout.sport, duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
+        hr_seconds=_hr_seconds(workout, knobs, pauses), avg_hr=avg_hr, max_hr=max_hr,
+        session_peak=session_max_hr(workout), np=np_, power_s=power_s, file_profile=workout.profile,
+        file_ftp=file_ftp(workout), device_tss=workout.device.tss, training_effect=workout.device.training_effect,
+        rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
+        hrr60=recovery)
+
+
+def judge(f: Facts, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
+          this_year: int | None = None) -> Assessment:
+    """A workout's load on the TSS scale, its level and the level's reason, from its ``Facts``.
+
+    ``history_max_hr``: the highest HR of the workouts before this one (its as-of history).
     The ">= N min above 90 % HRR" rule only counts when HRmax is not merely this session's own
     peak (an estimate raised to it): otherwise any steady effort would sit "near max".
     ``profile_source`` is the least authoritative (config > file > estimate) source among the
     profile values the load used: FTP for "tss"; HRmax, resting HR and LTHR for "hrss"; plus
     HRmax and resting HR when the 90 % HRR rule made the level; "file" for a "device" load and
     "estimate" for a "duration" load.
-
-    ``avg_hr`` / ``max_hr`` are the numbers the recording device shows (checked against 80 device
-    sessions, all within 1 bpm but three explained in tests/imports/test_corpus_import.py). ``avg_hr`` is
-    always ours: from a strap's stored beats (``workout.beats``) when they span half the exercise
-    time, per beat and outside ``workout.rests`` (a pool swim's rests); else from the records,
-    every timer-running second once, linear between readings (``metrics.hr_average``).
-    ``max_hr`` is our highest reading, raised to the device's own ``max_hr`` when the file has
-    one: the device saw every second, smart recording stores a subset, so a peak between two
-    records only survives in the device's number. Zones, TRIMP and load stay per sample with
-    gaps capped (``knobs.max_gap_s``).
     """
-    profile = resolve_profile(workout, athlete, knobs, history_max_hr, this_year)
-    pauses = Pauses(workout.pauses)
+    profile = resolve(f.file_profile, f.session_peak, f.file_ftp, athlete, knobs, history_max_hr, this_year)
     k = knobs.k_female if athlete.sex == "female" else knobs.k_male
-    hr = _hr_metrics(workout, profile, knobs, k, pauses)
-    np_, if_, tss, power_s = _power_metrics(workout, profile.ftp, knobs, pauses)
-    times = [r.t for r in workout.records]
-    duration = sum(exercise_weights(times, workout.start, workout.end, pauses, knobs.max_gap_s))
-    duration = duration or workout.duration_s
-    avg_hr, max_hr = _avg_max_hr(workout, pauses, duration)
-    load, load_source = _pick_load(workout, hr, tss, power_s, duration, knobs)
-    own_peak = _max_hr_estimate(workout, athlete, knobs, history_max_hr, this_year)[1]
-    trusted_max = dict(profile.sources)["max_hr"] != "estimate" or not own_peak
+    hr = _hr_metrics(f.hr_seconds, profile, knobs, k)
+    if_, tss = _tss(f, profile.ftp, knobs)
+    load, load_source, basis = _pick_load(f, hr, tss, profile, knobs)
     above_90 = hr.above_90_min if hr else 0.0
-    level = _level(load, above_90 if trusted_max else 0.0, knobs)
+    level = _level(load, 0.0 if profile.own_peak else above_90, knobs)
     used_rule = level is Level.VERY_HARD and load < knobs.hard_below
-    recovery = workout.hrr60
-    if recovery is None:
-        recovery = hrr60(((r.t, r.hr) for r in workout.records), workout.end)
     return Assessment(
-        duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
-        avg_hr=avg_hr, max_hr=max_hr,
+        duration_s=f.duration_s, elapsed_s=f.elapsed_s, avg_hr=f.avg_hr, max_hr=f.max_hr,
         zones_s=hr.zones if hr else (0.0,) * (len(knobs.zone_bounds_hrr) + 1),
         trimp=hr.trimp if hr else None, hrss=hr.hrss if hr else None, edwards=hr.edwards if hr else None,
-        np=np_, if_=if_, tss=tss,
-        rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
-        hrr60=recovery, minutes_above_90_hrr=above_90, load=load, load_source=load_source, level=level,
-        profile=profile, profile_source=_profile_source(profile, load_source, used_rule))
+        np=f.np, if_=if_, tss=tss, rmssd_ms=f.rmssd_ms, hrr60=f.hrr60, minutes_above_90_hrr=above_90,
+        load=load, load_source=load_source, level=level, profile=profile,
+        profile_source=_profile_source(profile, load_source, used_rule),
+        reason=_reason(load, load_source, basis, used_rule, above_90, profile), facts=f)
+
+
+def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
+           this_year: int | None = None) -> Assessment:
+    """Every metric of ``workout``: ``judge(measure(workout))`` (see both)."""
+    return judge(measure(workout, knobs), athlete, knobs, history_max_hr, this_year)

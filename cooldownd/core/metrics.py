@@ -32,6 +32,7 @@ class Pauses:
                 merged.append([stop, start])
         self._starts = [p[0] for p in merged]
         self._ends = [p[1] for p in merged]
+        self.none = not merged  # no pause: running(a, b) is b - a (callers inline it in their loops)
 
     def running(self, a: float, b: float) -> float:
         """Seconds of ``[a, b)`` during which the timer ran."""
@@ -46,19 +47,46 @@ class Pauses:
             i += 1
         return max(total, 0.0)
 
+    def each(self, spans: Iterable[tuple[float, float]]) -> list[float]:
+        """``running(a, b)`` for each span, in one walk along the pauses while ``a`` grows (same values)."""
+        if not self._starts:
+            return [b - a if b > a else 0.0 for a, b in spans]
+        starts, ends = self._starts, self._ends
+        m = len(starts)
+        out: list[float] = []
+        i, last = 0, -math.inf
+        for a, b in spans:
+            if b <= a:
+                out.append(0.0)
+                continue
+            if a < last:
+                i = bisect_right(ends, a)
+            while i < m and ends[i] <= a:  # i = bisect_right(ends, a)
+                i += 1
+            last = a
+            total, j = b - a, i
+            while j < m and starts[j] < b:
+                e, s = ends[j], starts[j]
+                total -= (b if b <= e else e) - (a if a >= s else s)
+                j += 1
+            out.append(total if total >= 0.0 else 0.0)
+        return out
+
 
 def exercise_weights(times: Sequence[float], start: float, end: float, pauses: Pauses,
                      max_gap_s: float) -> list[float]:
     """Seconds of exercise each sample stands for (sample-and-hold, real time steps)."""
     step = typical_step(times)
-    out = []
-    n = len(times)
-    for i, t in enumerate(times):
-        nxt = times[i + 1] if i + 1 < n else t + step
+    if not times:
+        return []
+    nexts = list(times[1:])
+    nexts.append(times[-1] + step)
+    spans = []
+    for t, nxt in zip(times, nexts):  # per sample: running(max(t, start), min(nxt, end)), max/min inlined
         if nxt - t > max_gap_s:
             nxt = t + step
-        out.append(pauses.running(max(t, start), min(nxt, end)))
-    return out
+        spans.append((t if t >= start else start, nxt if nxt <= end else end))
+    return pauses.each(spans)
 
 
 def hr_average(times: Sequence[float], hrs: Sequence[int | None], start: float, end: float,
@@ -72,10 +100,9 @@ def hr_average(times: Sequence[float], hrs: Sequence[int | None], start: float, 
     Readings carrying no running time (one lone sample) are averaged plainly.
     """
     acc = secs = 0.0
-    for (t0, h0), (t1, h1) in zip(zip(times, hrs), zip(times[1:], hrs[1:])):
-        if h0 is None:
-            continue
-        run = pauses.running(max(t0, start), min(t1, end))
+    pairs = [(h0, h1, t0 if t0 >= start else start, t1 if t1 <= end else end)  # max(t0, start), min(t1, end)
+             for t0, h0, t1, h1 in zip(times, hrs, times[1:], hrs[1:]) if h0 is not None]
+    for (h0, h1, _a, _b), run in zip(pairs, pauses.each((a, b) for _, _, a, b in pairs)):
         acc += run * (h0 if h1 is None else (h0 + h1) / 2)
         secs += run
     if secs > 0:
@@ -110,10 +137,16 @@ def power_segments(times: Sequence[float], watts: Sequence[int | None], start: f
     """
     segments: list[list[int]] = [[]]
     known = [(t, w) for t, w in zip(times, watts) if w is not None]
-    for i, (t, w) in enumerate(known):
-        nxt = known[i + 1][0] if i + 1 < len(known) else t + 1
-        segments[-1].extend([w] * round(pauses.running(max(t, start), min(nxt, t + hold_s + 1, end))))
-        if pauses.running(t, nxt) < nxt - t and segments[-1]:
+    nexts = [t for t, _ in known[1:]] + [known[-1][0] + 1] if known else []
+    spans = []
+    for (t, _w), nxt in zip(known, nexts):  # running(max(t, start), min(nxt, t + hold_s + 1, end)), inlined
+        b = nxt if nxt <= t + hold_s + 1 else t + hold_s + 1
+        spans.append((t if t >= start else start, b if b <= end else end))
+    held = pauses.each(spans)
+    ran = [0.0] * len(known) if pauses.none else pauses.each(zip((t for t, _ in known), nexts))
+    for (t, w), nxt, secs, run in zip(known, nexts, held, ran):
+        segments[-1].extend([w] * round(secs))
+        if not pauses.none and run < nxt - t and segments[-1]:
             segments.append([])
     return [s for s in segments if s]
 

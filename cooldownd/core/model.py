@@ -126,6 +126,52 @@ class Profile:
     lthr: int
     ftp: int | None
     sources: tuple[tuple[str, str], ...]  # (name, "config" | "file" | "estimate")
+    # The HRmax estimate is only this session's own peak (nothing before it was higher): the
+    # "minutes above 90 % HRR" rule does not count then.
+    own_peak: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a workout measured, before any athlete value is applied (``intensity.measure``).
+
+    Enough to judge it again (``intensity.judge``) with another profile, without its records:
+    ``hr_seconds`` is the exercise time spent at each heart rate, (bpm, seconds), sorted.
+    """
+
+    sport: str
+    duration_s: float
+    elapsed_s: float
+    hr_seconds: tuple[tuple[int, float], ...] = ()
+    avg_hr: float | None = None
+    max_hr: int | None = None
+    session_peak: int | None = None  # records' and device's highest HR (raises a stale file HRmax)
+    np: float | None = None
+    power_s: float = 0.0
+    file_profile: FileProfile = field(default_factory=FileProfile)
+    file_ftp: int | None = None  # threshold_power, else zones FTP, else NP / IF
+    device_tss: float | None = None
+    training_effect: float | None = None
+    rmssd_ms: float | None = None
+    hrr60: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a workout got its level, as data; core/wording.py says it in words.
+
+    ``kind``: "load" (the level is the load's bucket) or "near_max" (``minutes_above_90`` minutes at
+    or above 90 % of heart-rate reserve made it very hard, whatever the load). ``basis``: the numbers
+    behind the load and the rule, each ``(name, value, source)``: ("ftp", 250, "config"),
+    ("lthr", 165, "estimate"), ("max_hr", 185, "file"), ("device_tss", 95, "file"),
+    ("training_effect", 3.4, "file"), ("minutes", 40, "timer"), ("per_hour", 60, "sport").
+    """
+
+    kind: str
+    load: float
+    load_source: str  # tss | hrss | device | duration
+    basis: tuple[tuple[str, float, str], ...] = ()
+    minutes_above_90: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +197,8 @@ class Assessment:
     level: Level
     profile: Profile
     profile_source: str  # config | file | estimate
+    reason: Reason | None = None
+    facts: Facts | None = None  # what it was judged from (to judge it again with another profile)
 
 
 @dataclass(frozen=True, slots=True)

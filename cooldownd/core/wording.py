@@ -6,24 +6,77 @@ One home for wording (the core's metrics build no user text): cards, the status 
 
 from __future__ import annotations
 
-from cooldownd.core.model import Level
+from cooldownd.core.model import Level, Reason
 
-_SUB_WORDS = {"strength_training": "strength session", "indoor_cycling": "indoor ride",
-              "virtual_activity": "virtual ride", "treadmill": "treadmill run", "trail": "trail run",
-              "lap_swimming": "pool swim", "open_water": "open-water swim", "yoga": "yoga session",
-              "hiit": "HIIT session", "cardio_training": "cardio session", "indoor_rowing": "row",
-              "mountain": "mountain-bike ride", "elliptical": "elliptical session"}
-_SPORT_WORDS = {"cycling": "ride", "running": "run", "swimming": "swim", "walking": "walk", "hiking": "hike",
-                "rowing": "row", "e_biking": "e-bike ride", "cross_country_skiing": "ski",
-                "alpine_skiing": "ski", "paddling": "paddle", "stand_up_paddleboarding": "paddle"}
+# A noun for every sport and sub-sport of the FIT SDK profile (cooldownd/fit/sdk_sports.py; checked by
+# tests/core/test_wording.py). A sub-sport's word wins over its sport's; None: the sport's word.
+_SPORT_WORDS = {
+    "generic": "workout", "running": "run", "cycling": "ride", "transition": "transition",
+    "fitness_equipment": "gym session", "swimming": "swim", "basketball": "basketball game", "soccer": "football game",
+    "tennis": "tennis match", "american_football": "American football game", "training": "training session",
+    "walking": "walk", "cross_country_skiing": "cross-country ski", "alpine_skiing": "ski day",
+    "snowboarding": "snowboard session", "rowing": "row", "mountaineering": "climb", "hiking": "hike",
+    "multisport": "multisport race", "paddling": "paddle", "flying": "flight", "e_biking": "e-bike ride",
+    "motorcycling": "motorcycle ride", "boating": "boat trip", "driving": "drive", "golf": "round of golf",
+    "hang_gliding": "hang-gliding flight", "horseback_riding": "horse ride", "hunting": "hunt", "fishing": "fishing trip",
+    "inline_skating": "skate", "rock_climbing": "climbing session", "sailing": "sail", "ice_skating": "skate",
+    "sky_diving": "skydive", "snowshoeing": "snowshoe hike", "snowmobiling": "snowmobile ride",
+    "stand_up_paddleboarding": "paddle", "surfing": "surf", "wakeboarding": "wakeboard session",
+    "water_skiing": "water-ski session", "kayaking": "kayak trip", "rafting": "rafting trip", "windsurfing": "windsurf",
+    "kitesurfing": "kitesurf", "tactical": "tactical session", "jumpmaster": "jump", "boxing": "boxing session",
+    "floor_climbing": "stair climb", "baseball": "baseball game", "diving": "dive", "shooting": "shooting session",
+    "winter_sport": "winter-sport session", "grinding": "grinding session", "hiit": "HIIT session",
+    "video_gaming": "gaming session", "racket": "racket game", "wheelchair_push_walk": "wheelchair push",
+    "wheelchair_push_run": "wheelchair run", "meditation": "meditation", "para_sport": "para-sport session",
+    "disc_golf": "disc-golf round", "team_sport": "team game", "cricket": "cricket match", "rugby": "rugby match",
+    "hockey": "hockey game", "lacrosse": "lacrosse game", "volleyball": "volleyball game", "water_tubing": "tubing ride",
+    "wakesurfing": "wakesurf", "water_sport": "water-sport session", "archery": "archery session",
+    "mixed_martial_arts": "MMA session", "motor_sports": "motorsport session", "snorkeling": "snorkel",
+    "dance": "dance session", "jump_rope": "jump-rope session", "pool_apnea": "apnea session",
+    "mobility": "mobility session", "geocaching": "geocaching walk", "canoeing": "canoe trip", "all": "workout",
+}
+_SUB_WORDS = {
+    "generic": None, "treadmill": "treadmill run", "street": None, "trail": "trail run", "track": "track run",
+    "spin": "spin class", "indoor_cycling": "indoor ride", "road": None, "mountain": "mountain-bike ride",
+    "downhill": "downhill ride", "recumbent": "recumbent ride", "cyclocross": "cyclocross ride",
+    "hand_cycling": "handbike ride", "track_cycling": "track ride", "indoor_rowing": "indoor row",
+    "elliptical": "elliptical session", "stair_climbing": "stair climb", "lap_swimming": "pool swim",
+    "open_water": "open-water swim", "flexibility_training": "flexibility session",
+    "strength_training": "strength session", "warm_up": "warm-up", "match": "match", "exercise": None,
+    "challenge": "challenge", "indoor_skiing": "indoor ski", "cardio_training": "cardio session",
+    "indoor_walking": "indoor walk", "e_bike_fitness": "e-bike ride", "bmx": "BMX ride", "casual_walking": "walk",
+    "speed_walking": "speed walk", "bike_to_run_transition": "transition", "run_to_bike_transition": "transition",
+    "swim_to_bike_transition": "transition", "atv": "ATV ride", "motocross": "motocross ride",
+    "backcountry": "backcountry tour", "resort": None, "rc_drone": "drone flight", "wingsuit": "wingsuit flight",
+    "whitewater": "whitewater trip", "skate_skiing": "skate ski", "yoga": "yoga session", "pilates": "Pilates session",
+    "indoor_running": "indoor run", "gravel_cycling": "gravel ride", "e_bike_mountain": "e-MTB ride",
+    "commuting": "commute", "mixed_surface": None, "navigate": None, "track_me": None, "map": None,
+    "single_gas_diving": None, "multi_gas_diving": None, "gauge_diving": None, "apnea_diving": "apnea dive",
+    "apnea_hunting": "spearfishing dive", "virtual_activity": None, "obstacle": "obstacle race",
+    "breathing": "breathwork session", "ccr_diving": None, "sail_race": "sailing race", "expedition": "expedition",
+    "ultra": "ultra run", "indoor_climbing": "indoor climb", "bouldering": "bouldering session", "hiit": "HIIT session",
+    "indoor_grinding": "grinding session", "hunting_with_dogs": None, "amrap": "AMRAP session",
+    "emom": "EMOM session", "tabata": "Tabata session", "esport": "e-sport session", "triathlon": "triathlon",
+    "duathlon": "duathlon", "brick": "brick session", "swim_run": "swimrun", "adventure_race": "adventure race",
+    "trucker_workout": "trucker workout", "pickleball": "pickleball game", "padel": "padel match",
+    "indoor_wheelchair_walk": "indoor wheelchair push", "indoor_wheelchair_run": "indoor wheelchair run",
+    "indoor_hand_cycling": "indoor handbike ride", "field": "field-hockey game", "ice": "ice-hockey game",
+    "ultimate": "ultimate game", "platform": "platform-tennis match", "squash": "squash match",
+    "badminton": "badminton match", "racquetball": "racquetball match", "table_tennis": "table-tennis match",
+    "overland": "overland trip", "trolling_motor": None, "fly_canopy": None, "fly_paraglide": "paraglide",
+    "fly_paramotor": "paramotor flight", "fly_pressurized": None, "fly_navigate": None, "fly_timer": None,
+    "fly_altimeter": None, "fly_wx": None, "fly_vfr": None, "fly_ifr": None, "dynamic_apnea": "apnea session",
+    "enduro": "enduro ride", "rucking": "ruck", "rally": "rally", "pool_triathlon": "triathlon",
+    "e_bike_enduro": "e-enduro ride", "all": None,
+}
 _LEVEL_WORDS = {Level.LIGHT: "light", Level.MODERATE: "moderate", Level.HARD: "hard",
                 Level.VERY_HARD: "very hard"}
 
 
 def sport_word(sport: str, sub_sport: str = "generic") -> str:
     """Friendly noun for a FIT sport: "ride", "run", "strength session", else "workout"."""
-    if sub_sport == "virtual_activity" and sport != "cycling":
-        return _SPORT_WORDS.get(sport, "workout")
+    if sub_sport == "virtual_activity":
+        return "virtual ride" if sport == "cycling" else _SPORT_WORDS.get(sport, "workout")
     return _SUB_WORDS.get(sub_sport) or _SPORT_WORDS.get(sport, "workout")
 
 
@@ -144,3 +197,51 @@ def walkthrough(outcome: dict | None, offered: bool = False) -> str:
     if outcome.get("stretched_s"):
         text += f", {format_span(outcome['stretched_s'])} stretched"
     return text
+
+
+_SOURCE_WORDS = {"config": "from your settings", "file": "from the file", "estimate": "estimated"}
+
+
+def _load_words(reason: Reason) -> str:
+    """ "load 112 from power, FTP 250 from your settings": where a load came from."""
+    basis = {name: (value, source) for name, value, source in reason.basis}
+    load = f"load {round(reason.load)}"
+    if reason.load_source == "tss" and "ftp" in basis:
+        ftp, src = basis["ftp"]
+        return f"{load} from power, FTP {round(ftp)} {_SOURCE_WORDS.get(src, src)}"
+    if reason.load_source == "hrss" and "lthr" in basis:
+        lthr, src = basis["lthr"]
+        return f"{load} from heart rate, threshold {round(lthr)} bpm {_SOURCE_WORDS.get(src, src)}"
+    if "device_tss" in basis:
+        return f"{load}: the device's own training stress score"
+    if "training_effect" in basis:
+        return f"{load} from the device's training effect {basis['training_effect'][0]:.1f}"
+    if "minutes" in basis:
+        minutes, per_hour = basis["minutes"][0], basis.get("per_hour", (0, ""))[0]
+        return f"{load} from {format_duration(minutes * 60)} at {round(per_hour)} an hour (no power or heart rate)"
+    return load
+
+
+def reason_words(level: Level | str, reason: Reason | None) -> str:
+    """Why a workout got its level, in words: "hard: load 112 from power, FTP 250 from your settings".
+
+    A level above its load's bucket ("very hard" with load 34) always says why:
+    "very hard: 14 min above 90 % of heart-rate reserve (max HR 185, estimated), though load 34 from ..."."""
+    word = level_word(level)
+    if reason is None:
+        return word
+    if reason.kind == "near_max":
+        basis = {name: (value, source) for name, value, source in reason.basis}
+        max_hr, src = basis.get("max_hr", (0, ""))
+        return (f"{word}: {format_duration(reason.minutes_above_90 * 60)} above 90 % of heart-rate reserve "
+                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}), though {_load_words(reason)}")
+    return f"{word}: {_load_words(reason)}"
+
+
+def reassessed_words(sport: str, sub_sport: str, load_before: float | None, level_before: Level | str,
+                     load_after: float | None, level_after: Level | str) -> str:
+    """ "ride: load 63.9 moderate -> 80.3 hard": how a stored workout's numbers changed."""
+    def part(load: float | None, level: Level | str) -> str:
+        return f"load {'-' if load is None else load} {level_word(level)}"
+
+    return f"{sport_word(sport, sub_sport)}: {part(load_before, level_before)} -> {part(load_after, level_after)}"

@@ -91,6 +91,7 @@ class Daemon:
             async with asyncio.TaskGroup() as tg:
                 self._tg = tg
                 tg.create_task(self._until(shutdown))  # first: a SIGTERM during start-up stops it too
+                tg.create_task(self.reassess_if_changed())
                 await self._start_supervisors(tg)
         except* _Shutdown:
             pass
@@ -172,7 +173,22 @@ class Daemon:
                 self._restart("folders")
             if (old.ble, old.detect, old.athlete, old.intensity) != (new.ble, new.detect, new.athlete, new.intensity):
                 self._restart("live")
+            if (old.athlete, old.intensity) != (new.athlete, new.intensity):
+                self._tg.create_task(self.reassess_if_changed())
         self.sd.ready(self.status.line())
+
+    async def reassess_if_changed(self) -> None:
+        """Once [athlete] or [intensity] differ from what the stored numbers were judged with: judge again."""
+        from cooldownd.record.asof import reassess_if_changed, rules_of
+
+        try:
+            changes = await self.store.call(reassess_if_changed, rules_of(self.settings, self.library))
+        except Exception as exc:  # the stored numbers stay as they were; `cooldownd reassess` retries
+            log.error("re-assessing stored workouts failed: %s", exc)
+            return
+        for c in changes or ():
+            log.info("re-assessed workout #%d: load %s %s -> %s %s (settings changed)", c.id, c.before.load,
+                     c.before.level.value, c.after.load, c.after.level.value)
 
     def _restart(self, name: str) -> None:
         task = self._tasks.get(name)

@@ -26,8 +26,13 @@ def _import(store: Store, paths: Sequence[Path], rules: Rules) -> list[Result]:
     """On the import thread: import ``paths`` (each file in its own error boundary)."""
     from cooldownd.imports.importer import import_paths
 
+    def said(changes: list) -> None:
+        for c in changes:
+            log.info("re-assessed workout #%d: load %s %s -> %s %s (older workouts imported now came before it)",
+                     c.id, c.before.load, c.before.level.value, c.after.load, c.after.level.value)
+
     return list(import_paths(paths, store=store, athlete=rules.athlete, knobs=rules.knobs, library=rules.library,
-                             this_year=rules.this_year))
+                             this_year=rules.this_year, on_reassessed=said))
 
 
 class FolderImporter:

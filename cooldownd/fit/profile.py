@@ -3,111 +3,27 @@
 A plan is built once per distinct FIT definition (endianness, message number, field layout):
 one ``struct`` format for the whole message and, for wanted messages, a generated Python
 function that turns the unpacked tuple into exactly what fitparse's ``get_values()`` returns.
-Each step mirrors ``fitparse.base.FitFile._parse_data_message``: base-type sentinels -> None,
-subfield resolution on raw reference values, component expansion (with accumulation) before
-the field itself, ``render`` (enum names), then scale, then offset, then the default
-``FitFileDataProcessor`` type processors. Rare shapes (arrays, byte fields, strings) go
-through small helpers that copy fitparse's code; anything odd raises ``Unsupported``.
+The conversion mirrors fitparse step by step (codegen.py); in records mode a ``record``
+definition also gets a Record path (columns.py). Anything odd raises ``Unsupported``.
 """
 
 from __future__ import annotations
 
-import datetime
 import struct
 from dataclasses import dataclass, field
 
-from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
 from fitparse.profile import MESSAGE_TYPES
-from fitparse.records import BASE_TYPE_BYTE, BASE_TYPES, parse_string
+from fitparse.records import BASE_TYPE_BYTE, BASE_TYPES
 
+from cooldownd.fit.basetypes import FITPARSE_OK, INVALID, Unsupported
+from cooldownd.fit.codegen import Gen, make, raw_code
+from cooldownd.fit.columns import RecordPlan, record_plan
 
-class Unsupported(Exception):
-    """This input needs a decoder feature fastfit does not copy; use fitparse for it."""
+__all__ = ["DEV_KINDS", "HUGE", "Plan", "Unsupported", "build_plan"]
 
-
-# Invalid-value sentinels per base type number, checked against fitparse's parse functions below.
-_INVALID = {0x00: 0xFF, 0x01: 0x7F, 0x02: 0xFF, 0x83: 0x7FFF, 0x84: 0xFFFF, 0x85: 0x7FFFFFFF,
-            0x86: 0xFFFFFFFF, 0x0A: 0, 0x8B: 0, 0x8C: 0, 0x8E: 0x7FFFFFFFFFFFFFFF,
-            0x8F: 0xFFFFFFFFFFFFFFFF, 0x90: 0}
-_FLOATS = {0x88, 0x89}
-_PROCESSED = {"bool", "date_time", "local_date_time", "localtime_into_day"}
 # fitparse's developer-field bookkeeping messages: decoded even when not wanted.
 DEV_KINDS = {"developer_data_id", "field_description"}
 HUGE = 1 << 62  # size of a plan fitparse cannot read: always takes the error path
-
-
-def _check_fitparse() -> bool:
-    """True when fitparse's tables and processor look like the 1.2 ones this module copies."""
-    procs = {m for m in dir(FitFileDataProcessor) if m.startswith("process_")}
-    if procs != {"process_type_" + t for t in _PROCESSED}:
-        return False
-    for num, bad in _INVALID.items():
-        parse = BASE_TYPES[num].parse
-        if parse(bad) is not None or parse(bad ^ 1) is None:
-            return False
-    return set(BASE_TYPES) == set(_INVALID) | _FLOATS | {0x07, 0x0D}
-
-
-FITPARSE_OK = _check_fitparse()
-_utc = datetime.datetime.utcfromtimestamp
-_SKIP = object()
-
-
-# --- helpers copied from fitparse for the rare shapes (exact same semantics) ---
-
-def _pbyte(t: tuple) -> tuple | None:
-    return None if all(b == 0xFF for b in t) else t
-
-
-def _parr(t: tuple, bad: int) -> tuple:
-    return tuple(None if x == bad else x for x in t)
-
-
-def _parr_f(t: tuple) -> tuple:
-    return tuple(None if x != x else x for x in t)
-
-
-def _scale_offset(f, raw):
-    if isinstance(raw, tuple):
-        return tuple(_scale_offset(f, x) for x in raw)
-    if isinstance(raw, (int, float)):
-        if f.scale:
-            raw = float(raw) / f.scale
-        if f.offset:
-            raw = raw - f.offset
-    return raw
-
-
-def _value(f, raw):
-    """fitparse: ``_apply_scale_offset(field, field.render(raw))``."""
-    return _scale_offset(f, f.render(raw))
-
-
-def _crender(c, raw):
-    try:
-        return c.render(raw)
-    except ValueError:
-        return _SKIP
-
-
-def _accumulate(raw, acc: dict, num: int, bits: int):
-    mask = (1 << bits) - 1
-    base = raw + (acc[num] & ~mask)
-    if raw < (acc[num] & mask):
-        base += 1 << bits
-    acc[num] = base
-    return base
-
-
-def _tod(v):
-    m, s = divmod(v, 60)
-    h, m = divmod(m, 60)
-    return datetime.time(h, m, s)
-
-
-_ENV = {"_pbyte": _pbyte, "_parr": _parr, "_parr_f": _parr_f, "_pstr": parse_string,
-        "_value": _value, "_so": _scale_offset, "_crender": _crender, "_SKIP": _SKIP,
-        "_acc": _accumulate, "_utc": _utc, "_tod": _tod, "REF": UTC_REFERENCE}
 
 
 @dataclass(slots=True)
@@ -123,139 +39,20 @@ class Plan:
     ts_fields: list[tuple] = field(default_factory=list)  # (offset, value index, invalid, unpack_from)
     acc_nums: tuple[int, ...] = ()  # component numbers whose accumulators a definition resets
     dev_raw: object = None  # f(values) -> {name: raw} for developer_data_id / field_description
+    rec: RecordPlan | None = None  # records mode: Records without value dicts (columns.py)
 
 
-class _Gen:
-    """Writes the source of one conversion function."""
-
-    def __init__(self, mtype, raws: list[str]) -> None:
-        self.mtype, self.raws, self.lines, self.consts = mtype, raws, [], {}
-        self.defs: list[tuple[int, str]] = []  # (field number, raw variable) of regular fields
-
-    def const(self, obj) -> str:
-        name = "K%d" % len(self.consts)
-        self.consts[name] = obj
-        return name
-
-    def emit(self, depth: int, text: str) -> None:
-        self.lines.append("    " * depth + text)
-
-    def subfield_branches(self, f) -> list[tuple[str | None, object]]:
-        """[(condition or None, field)]: fitparse's _resolve_subfield as an if/elif chain."""
-        out: list[tuple[str | None, object]] = []
-        for sub in f.subfields or ():
-            conds = [f"{var} == {ref.raw_value!r}" for ref in sub.ref_fields
-                     for num, var in self.defs if num == ref.def_num]
-            if conds:
-                out.append((" or ".join(conds), sub))
-        return out + [(None, f)]
-
-    def branch(self, depth: int, f, body) -> None:
-        branches = self.subfield_branches(f)
-        if len(branches) == 1:
-            body(depth, f)
-            return
-        for i, (cond, sub) in enumerate(branches):
-            self.emit(depth, ("if %s:" if i == 0 else "elif %s:") % cond if cond else "else:")
-            body(depth + 1, sub)
-
-    def process(self, depth: int, type_name: str, var: str) -> None:
-        if type_name == "date_time":
-            self.emit(depth, f"if {var} is not None and {var} >= 268435456: {var} = _utc(REF + {var})")
-        elif type_name == "local_date_time":
-            self.emit(depth, f"if {var} is not None: {var} = _utc(REF + {var})")
-        elif type_name == "localtime_into_day":
-            self.emit(depth, f"if {var} is not None: {var} = _tod({var})")
-        elif type_name == "bool":
-            self.emit(depth, f"if {var} is not None: {var} = bool({var})")
-
-    def component(self, depth: int, c, raw: str, scalar_int: bool) -> None:
-        cmp_field = self.mtype.fields.get(c.def_num)
-        if cmp_field is None:
-            raise Unsupported(f"component {c.name} has no field")
-        if scalar_int:
-            self.emit(depth, f"c = None if {raw} is None else ({raw} >> {c.bit_offset}) & {(1 << c.bits) - 1}")
-        else:
-            self.emit(depth, f"c = _crender({self.const(c)}, {raw})")
-            self.emit(depth, "if c is not _SKIP:")
-            depth += 1
-        if c.accumulate:
-            self.emit(depth, f"if c is not None: c = _acc(c, acc, {c.def_num}, {c.bits})")
-        if scalar_int:  # c is an int or None here: fitparse's scale/offset inline
-            if c.scale or c.offset:
-                expr = f"float(c) / {c.scale!r}" if c.scale else "c"
-                expr += f" - {c.offset!r}" if c.offset else ""
-                self.emit(depth, f"if c is not None: c = {expr}")
-        else:
-            self.emit(depth, f"c = _so({self.const(c)}, c)")
-
-        def render(d: int, y) -> None:
-            values = y.type.values
-            if values:
-                self.emit(d, f"cv = {self.const(values)}.get(c, c)")
-            else:
-                self.emit(d, "cv = c")
-            self.process(d, y.type.name, "cv")
-            self.emit(d, f"d[{y.name!r}] = cv")
-
-        self.branch(depth, cmp_field, render)
-
-    def value(self, d: int, x, raw: str, kind: str) -> None:
-        """x = fitparse's ``_apply_scale_offset(x, x.render(raw))`` for this raw shape."""
-        expr = f"float(e) / {x.scale!r}" if x.scale else "e"
-        expr += f" - {x.offset!r}" if x.offset else ""
-        scaled = bool(x.scale or x.offset)
-        if kind == "string" or not scaled and kind != "scalar":
-            self.emit(d, f"x = {raw}")  # tuples and str never match the int-keyed enum values
-        elif kind == "array":
-            self.emit(d, f"x = tuple([None if e is None else {expr} for e in {raw}])")
-        elif kind == "byte":
-            self.emit(d, f"x = None if {raw} is None else tuple([{expr} for e in {raw}])")
-        elif x.type.values:
-            self.emit(d, f"x = _value({self.const(x)}, {raw})")
-        else:
-            self.emit(d, f"e = {raw}")
-            self.emit(d, f"x = None if e is None else {expr}" if scaled else "x = e")
-
-    def field(self, depth: int, f, raw: str, kind: str) -> None:
-        scalar_int = kind == "int"
-        def body(d: int, x) -> None:
-            for c in x.components or ():
-                self.component(d, c, raw, scalar_int)
-            self.value(d, x, raw, kind)
-            self.process(d, x.type.name, "x")
-            self.emit(d, f"d[{x.name!r}] = x")
-
-        kind = "scalar" if kind in ("int", "float") else kind
-        self.branch(depth, f, body)
-
-
-def _raw_code(var: str, idx: int, n: int, btn: int, bt) -> tuple[str, str]:
-    """Source that sets ``var`` to fitparse's parsed raw value, and the value's shape:
-    "string", "byte" (tuple or None), "array" (tuple), "float" or "int" (scalar)."""
-    if bt.name == "string":
-        return f"{var} = _pstr(v[{idx}])", "string"
-    if bt is BASE_TYPE_BYTE or bt.name == "byte":
-        return f"{var} = _pbyte(v[{idx}:{idx + n}])", "byte"
-    if n > 1:
-        if btn in _FLOATS:
-            return f"{var} = _parr_f(v[{idx}:{idx + n}])", "array"
-        return f"{var} = _parr(v[{idx}:{idx + n}], {_INVALID[btn]})", "array"
-    if btn in _FLOATS:
-        return f"{var} = v[{idx}]\n    if {var} != {var}: {var} = None", "float"
-    return f"{var} = v[{idx}]\n    if {var} == {_INVALID[btn]}: {var} = None", "int"
-
-
-def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool) -> Plan:
+def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool,
+               records: bool = False) -> Plan:
     """The plan for one definition; ``field_defs`` = ((num, size, base type num), ...),
-    ``dev_defs`` = ((DevField, size), ...)."""
+    ``dev_defs`` = ((DevField, size), ...); ``records``: wanted ``record`` messages become Records."""
     if not FITPARSE_OK:
         raise Unsupported("fitparse is not the 1.2 release fastfit copies")
     mtype = MESSAGE_TYPES.get(mesg_num)
     name = mtype.name if mtype else "unknown_%d" % mesg_num
     reads: list[tuple[str, int]] = []
     fmt: list[str] = []
-    items: list[tuple[str, int, int, int, object, int]] = []  # (var, value index, n, btn, field, num)
+    items: list[tuple] = []  # (var, value index, n, btn, field, num, kind, bytes, offset)
     plan = Plan(name, endian, 0, reads)
     idx = off = 0
     entries = [(num, size, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE), mtype.fields.get(num) if mtype else None)
@@ -271,12 +68,12 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
         if is_dev and (_bad_format_arg(f.name) or f.units and _bad_format_arg(f.units)):
             raise Unsupported("developer field name or units fitparse cannot format")
         if num == 253:
-            if is_dev or n != 1 or btn not in _INVALID:
+            if is_dev or n != 1 or btn not in INVALID:
                 raise Unsupported("timestamp field that is not a scalar integer")
-            plan.ts_fields.append((off, idx, _INVALID[btn], struct.Struct(endian + bt.fmt).unpack_from))
+            plan.ts_fields.append((off, idx, INVALID[btn], struct.Struct(endian + bt.fmt).unpack_from))
         if f is not None and not is_dev:
             plan.acc_nums += tuple(c.def_num for c in f.components or () if c.accumulate)
-        items.append((f"r{i}", idx, n, btn, f, num))
+        items.append((f"r{i}", idx, n, btn, f, num, raw_code("r", idx, n, btn, bt)[1], n * bt.size, off))
         fmt.append(f"{n}{bt.fmt}")
         idx += 1 if bt.name == "string" else n
         off += n * bt.size
@@ -284,10 +81,23 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
     if wanted or name in DEV_KINDS:
         plan.unpack = struct.Struct(endian + "".join(fmt)).unpack_from
     if name in DEV_KINDS:
-        plan.dev_raw = _make(_raw_source(items, entries), {})
-    if wanted:
-        plan.conv = _make(*_conv_source(mtype, items, len(field_defs)))
+        plan.dev_raw = _on_first_use(plan, "dev_raw", lambda: make(_raw_source(items, entries), {}))
+    if wanted and records and name == "record":
+        plan.rec = record_plan(endian, mtype, items, len(field_defs),
+                               [i for i, it in enumerate(items) if it[5] == 253 and i < len(field_defs)])
+    if wanted and plan.rec is None:
+        plan.conv = _on_first_use(plan, "conv", lambda: make(*_conv_source(mtype, items, len(field_defs))))
     return plan
+
+
+def _on_first_use(plan: Plan, attr: str, build):
+    """A stand-in that writes and compiles the function when a data message first needs it (many
+    definitions are never followed by one), then puts it in its place on the plan."""
+    def first(*args):
+        fn = build()
+        setattr(plan, attr, fn)
+        return fn(*args)
+    return first
 
 
 def _bad_format_arg(x) -> bool:
@@ -297,10 +107,10 @@ def _bad_format_arg(x) -> bool:
 
 def _raw_source(items, entries) -> str:
     lines = ["def conv(v, acc=None):"]
-    for var, idx, n, btn, f, _num in items:
-        lines.append("    " + _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))[0])
+    for var, idx, n, btn, f, _num, *_ in items:
+        lines.append("    " + raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))[0])
     lines.append("    d = {}")
-    for var, _idx, _n, _btn, f, _num in items:
+    for var, _idx, _n, _btn, f, *_ in items:
         if f is not None:
             lines.append(f"    d.setdefault({f.name!r}, {var})")  # get_raw_value: first match wins
     lines.append("    return d")
@@ -308,15 +118,15 @@ def _raw_source(items, entries) -> str:
 
 
 def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
-    gen = _Gen(mtype, [var for var, *_ in items])
+    gen = Gen(mtype, [var for var, *_ in items])
     gen.emit(0, "def conv(v, acc):")
     shape: dict[str, str] = {}
-    for var, idx, n, btn, f, _num in items:
-        src, shape[var] = _raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
+    for var, idx, n, btn, _f, *_ in items:
+        src, shape[var] = raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
         gen.emit(1, src)
-    gen.defs = [(num, var) for var, _i, _n, _b, _f, num in items[:n_regular]]
+    gen.defs = [(it[5], it[0]) for it in items[:n_regular]]
     gen.emit(1, "d = {}")
-    for i, (var, _idx, _n, _btn, f, num) in enumerate(items):
+    for i, (var, _idx, _n, _btn, f, num, *_) in enumerate(items):
         if i >= n_regular:  # developer field: its raw value under its own name
             gen.emit(1, f"d[{f.name!r}] = {var}")
         elif f is None:
@@ -325,10 +135,3 @@ def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
             gen.field(1, f, var, shape[var])
     gen.emit(1, "return d")
     return "\n".join(gen.lines), gen.consts
-
-
-def _make(source: str, consts: dict):
-    env = dict(_ENV)
-    env.update(consts)
-    exec(compile(source, "<fastfit plan>", "exec"), env)  # noqa: S102 - source built above from the profile
-    return env["conv"]

@@ -43,12 +43,17 @@ def bpm(value: object) -> int | None:
 
 def rr_ms(values: Iterable[dict]) -> list[float]:
     """RR intervals (ms) from hrv messages' ``time`` (seconds, None = padding)."""
-    out: list[float] = []
-    for v in values:
+    return [ms for _, ms in rr_at((0.0, v) for v in values)]
+
+
+def rr_at(messages: Iterable[tuple[float, dict]]) -> list[tuple[float, float]]:
+    """(t, RR ms) for each interval of each (t, hrv message): the rule of ``rr_ms``, one loop for a file."""
+    out: list[tuple[float, float]] = []
+    for t0, v in messages:
         t = v.get("time")
         for s in t if isinstance(t, tuple) else (t,):
             if isinstance(s, (int, float)) and 0.2 <= s <= 3.0:
-                out.append(round(s * 1000.0, 1))
+                out.append((t0, round(s * 1000.0, 1)))
     return out
 
 
@@ -124,19 +129,53 @@ def hr_samples(values: Iterable[dict]) -> list[tuple[float, int]]:
     return sorted(out)
 
 
-def merge_hr(recs: list[Record], hr: list[tuple[float, int]]) -> list[Record]:
-    """Records with HR filled from hr-message samples, resampled to whole seconds."""
-    per_s: dict[int, int] = {}
-    for t, b in hr:
-        per_s[int(t)] = b  # the last beat of each second
-    by_t = {int(r.t): r for r in recs}
-    for s, b in per_s.items():
-        r = by_t.get(s)
-        by_t[s] = r._replace(hr=b) if r is not None else Record(float(s), b)
-    kept = {int(r.t) for r in recs}
-    extra = [r for s, r in by_t.items() if s not in kept]
-    merged = [by_t.get(int(r.t), r) if int(r.t) in per_s else r for r in recs] + extra
-    return sorted(merged, key=lambda r: r.t)
+# The FIT SDK's rule for a strap's stored heart rate (``hr`` messages) in the activity's records
+# (garmin/fit-python-sdk hr_mesg_utils.py, ``merge_heart_rates``; the SDK decoder's
+# ``merge_heart_rates=True``): beats are expanded to a 250 ms grid, each value carried forward over
+# a gap for at most 5 s; a record's heart rate is the rounded mean of the grid values in
+# (previous record, this record]. A record whose span holds none keeps its own reading.
+_HR_STEP_S, _HR_CARRY_STEPS = 0.25, 20
+
+
+def expand_beats(beats: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """Stored beats on the SDK's 250 ms grid (a value carried across a gap for at most 5 s)."""
+    out: list[tuple[float, int]] = []
+    for t, b in beats:
+        if out:
+            pt, pb = out[-1]
+            gap_ms, step = abs(t - pt) * 1000, 1
+            while gap_ms > _HR_STEP_S * 1000 and step <= _HR_CARRY_STEPS:
+                out.append((pt + _HR_STEP_S * step, pb))
+                gap_ms -= _HR_STEP_S * 1000
+                step += 1
+        out.append((t, b))
+    return out
+
+
+def merge_hr(recs: list[Record], beats: list[tuple[float, int]]) -> list[Record]:
+    """Records with HR from a strap's stored beats, by the FIT SDK's ``merge_heart_rates`` rule (above)."""
+    grid = expand_beats(beats)
+    out, j, lo = [], 0, None
+    for r in recs:
+        hi = r.t
+        if lo is None or lo == hi:  # the first record, or one stamped like the one before: its last second
+            lo = hi - 1
+            j = max(j - 1, 0)
+        acc = n = 0
+        new = r.hr
+        while j < len(grid):
+            t, b = grid[j]
+            if t > hi:
+                if n:
+                    new = int(acc / n + 0.5)
+                lo = hi
+                break
+            if t > lo:
+                acc += b
+                n += 1
+            j += 1
+        out.append(r._replace(hr=new) if new != r.hr else r)
+    return out
 
 
 def device_summary(s: dict) -> DeviceSummary:

@@ -3,8 +3,11 @@
 The parent reads inputs (zip members one at a time), hashes them and skips known ones before
 any work is sent; ``importer.prepare`` (decode, workouts, assessment, summary) runs in a pool of
 spawned processes (the daemon may have threads, so never fork); ``importer.settle`` (duplicate
-checks and one transaction per file) runs here, in input order. At most ``WINDOW_PER_JOB`` x
-jobs files (and ``WINDOW_BYTES``) are read ahead. A worker that dies (killed, out of memory)
+checks and one transaction per file) runs here, in input order. Of the next ``LOOKAHEAD`` inputs
+the largest is read and sent first, so a big file near the end never starts last and holds the
+tail alone while the other workers idle; results wait (as small summaries, not bytes) at most
+that many inputs for their turn. At most ``WINDOW_PER_JOB`` x jobs files (and ``WINDOW_BYTES``)
+are in flight. A worker that dies (killed, out of memory)
 costs error lines for the files in flight, not the batch: a fresh pool takes the rest.
 """
 
@@ -13,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -29,8 +31,10 @@ log = logging.getLogger(__name__)
 
 SMALL_BATCH = 4  # fewer inputs than this (and no zip) stay in-process: pool start-up costs ~0.3 s
 WINDOW_PER_JOB = 8
+LOOKAHEAD = 64  # inputs the largest-first order looks across (and the most results waiting for their turn)
 WINDOW_BYTES = 64 * 2**20
 MAX_POOL_DEATHS = 3
+WORKER_PLANS = 2048  # decoding plans a worker keeps (~11 kB each): the worker exits with the import
 
 
 def default_jobs() -> int:
@@ -43,75 +47,117 @@ def default_jobs() -> int:
 
 def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None, athlete: Any, knobs: Any,
                 library: Any, this_year: int | None = None, jobs: int | None = None,
-                progress: importer.Progress | None = None) -> Iterator[Result]:
-    """Import every input, yielding one result per workout or failed input, in input order."""
+                progress: importer.Progress | None = None,
+                on_reassessed: importer.Reassessed | None = None) -> Iterator[Result]:
+    """Import every input, yielding one result per workout or failed input, in input order
+    (as-of profiles as in ``importer.import_paths``)."""
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     paths = list(paths)
     todo = list(inputs(paths))
     if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
         # the paths, not the names: a name is for showing (a non-UTF-8 one has U+FFFD in it)
         yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs,
-                                         library=library, this_year=this_year, progress=progress)
+                                         library=library, this_year=this_year, progress=progress,
+                                         on_reassessed=on_reassessed)
         return
-    job = importer.Job(athlete, knobs, library, store.history_max_hr(), this_year)
+    job = importer.Job(athlete, knobs, library, None, this_year)
+    results: list[Result] = []
     with _Pool(jobs, job) as pool:
-        yield from _run(todo, store, job, pool, progress)
+        for r in _run(todo, store, job, pool, progress):
+            results.append(r)
+            yield r
+    importer.settle_as_of(store, job.rules, results, on_reassessed)
 
 
 @dataclass(slots=True)
 class _Slot:
-    """One thing to settle in input order: an input starting, a ready line, or a file."""
+    """One thing to settle in input order: a ready line, or a file."""
 
     name: str
     line: Result | None = None
     sha: str = ""
-    data: bytes | None = None  # kept only for a file not sent (a copy of one in flight)
+    data: bytes | None = None  # kept only for a file not sent (a copy of one sent)
     future: Future | None = None
-    size: int = 0
-    start: int = -1  # >= 0: input number ``start`` begins here (progress)
 
 
-def _slots(todo: list, store: Any, pool: _Pool) -> Iterator[_Slot]:
-    """Read, hash and send each file; in-batch copies and known files are not sent."""
-    sent: set[str] = set()
-    for done, (name, loader) in enumerate(todo):
-        yield _Slot(name, start=done)
+def _size(name: str) -> int:
+    try:
+        return os.stat(name).st_size
+    except OSError:  # the input fails when it is read; its size does not matter
+        return 0
+
+
+class _Feeder:
+    """Reads, hashes and sends inputs, the largest of the next ``LOOKAHEAD`` first; hands out
+    each input's slots in input order."""
+
+    def __init__(self, todo: list, store: Any, pool: _Pool) -> None:
+        self.todo, self.store, self.pool = todo, store, pool
+        self.seen = 0  # inputs taken into the look-ahead so far
+        self.ahead: dict[int, int] = {}  # input -> size, not read yet
+        self.ready: dict[int, list[_Slot]] = {}
+        self.sent: set[str] = set()
+        self.flight: dict[Future, int] = {}  # sent, not finished: bytes
+
+    def slots(self, i: int) -> list[_Slot]:
+        """Input ``i``'s slots; reads (and sends) others meanwhile to keep every worker busy."""
+        while i not in self.ready:
+            self._send_next()
+        while self._room(0, block=False) and (self.ahead or self.seen < len(self.todo)):
+            self._send_next()
+        return self.ready.pop(i)
+
+    def _send_next(self) -> None:
+        while self.seen < len(self.todo) and len(self.ahead) < LOOKAHEAD:
+            self.ahead[self.seen] = _size(self.todo[self.seen][0])
+            self.seen += 1
+        j = max(self.ahead, key=lambda k: (self.ahead[k], -k))  # the largest; the first of equals
+        del self.ahead[j]
+        self.ready[j] = list(self._expand(j))
+
+    def _expand(self, j: int) -> Iterator[_Slot]:
+        name, loader = self.todo[j]
         for member, body in expand(name, loader):
             if isinstance(body, Result):
                 yield _Slot(member, line=body)
                 continue
             sha = hashlib.sha256(body).hexdigest()
-            if sha in sent:  # settled after the first copy: a duplicate then, unless that one failed
-                yield _Slot(member, sha=sha, data=body, size=len(body))
-            elif store.get_file(sha) is not None:
+            if sha in self.sent:  # settled after the first copy: a duplicate then, unless that one failed
+                yield _Slot(member, sha=sha, data=body)
+            elif self.store.get_file(sha) is not None:
                 yield _Slot(member, sha=sha)
             else:
-                sent.add(sha)
-                yield _Slot(member, sha=sha, future=pool.submit(member, body, sha), size=len(body))
+                self._room(len(body), block=True)
+                self.sent.add(sha)
+                future = self.pool.submit(member, body, sha)
+                self.flight[future] = len(body)
+                yield _Slot(member, sha=sha, future=future)
+
+    def _room(self, size: int, block: bool) -> bool:
+        """Whether one more file of ``size`` bytes fits in the window (waiting for it if ``block``)."""
+        limit = WINDOW_PER_JOB * self.pool.jobs
+        while self.flight:
+            finished, _ = wait(self.flight, timeout=0, return_when=FIRST_COMPLETED)
+            for future in finished:
+                del self.flight[future]
+            if len(self.flight) < limit and sum(self.flight.values()) + size <= WINDOW_BYTES:
+                return True
+            if not block:
+                return False
+            wait(self.flight, return_when=FIRST_COMPLETED)
+        return True
 
 
 def _run(todo: list, store: Any, job: importer.Job, pool: _Pool, progress: Any) -> Iterator[Result]:
-    window: deque[_Slot] = deque()
-    held = 0
-    feed = _slots(todo, store, pool)
-    limit = WINDOW_PER_JOB * pool.jobs
-    while True:
-        for slot in feed:
-            window.append(slot)
-            held += slot.size
-            if len(window) >= limit or held >= WINDOW_BYTES:
-                break
-        if not window:
-            return
-        slot = window.popleft()
-        held -= slot.size
-        if slot.start >= 0:
-            if progress is not None:
-                progress(slot.start, slot.name)
-        elif slot.line is not None:
-            yield slot.line
-        else:
-            yield from importer.settle(store, slot.name, slot.sha, lambda: _prepared(slot, job, pool))
+    feeder = _Feeder(todo, store, pool)
+    for i, (name, _loader) in enumerate(todo):
+        if progress is not None:
+            progress(i, name)
+        for slot in feeder.slots(i):
+            if slot.line is not None:
+                yield slot.line
+            else:
+                yield from importer.settle(store, slot.name, slot.sha, lambda: _prepared(slot, job, pool), job.rules)
 
 
 def _prepared(slot: _Slot, job: importer.Job, pool: _Pool) -> importer.Prepared:
@@ -206,8 +252,12 @@ class _Keep(logging.Handler):
 def _worker_init(job: importer.Job, level: int) -> None:
     import signal
 
+    from cooldownd.fit import fastfit
+
     global _JOB
     _JOB = job
+    # a history from many devices has a thousand record layouts or more; a plan costs ~1 ms to build
+    fastfit.keep_plans(WORKER_PLANS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool
     root = logging.getLogger()
     root.handlers[:] = [_Keep()]

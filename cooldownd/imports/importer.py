@@ -9,7 +9,6 @@ memory, never extracted, so no member name can write anywhere.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from cooldownd.core.model import Athlete
 from cooldownd.errors import FitImportError
-from cooldownd.fit.decode import FitContent, decode_messages, workouts_from_messages
+from cooldownd.fit.decode import decode_messages
+from cooldownd.fit.workouts import FitContent, workouts_from_messages
 from cooldownd.imports.inputs import expand, failed_line as _failed, gunzip, inputs
 from cooldownd.record import lines
 from cooldownd.record.recorder import Candidate, Rules, record, summarise
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]
+Reassessed = Callable[[list], None]  # receives asof.Change values
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +70,14 @@ class Prepared:
 
 
 def import_paths(paths: Iterable[str | Path], *, store: Store, athlete: Athlete, knobs: Knobs, library: Library,
-                 history_max_hr: int | None = None, this_year: int | None = None,
-                 progress: Progress | None = None) -> Iterator[Result]:
-    """Import every input in this process; yield one result per workout and one per skipped/failed input."""
-    if history_max_hr is None:
-        history_max_hr = store.history_max_hr()
-    job = Job(athlete, knobs, library, history_max_hr, this_year)
+                 this_year: int | None = None, progress: Progress | None = None,
+                 on_reassessed: Reassessed | None = None) -> Iterator[Result]:
+    """Import every input in this process; yield one result per workout and one per skipped/failed input.
+
+    Each workout is judged with its as-of profile (record/asof.py); stored workouts whose history
+    changed because older ones arrived are judged again at the end and handed to ``on_reassessed``."""
+    job = Job(athlete, knobs, library, None, this_year)  # no store state in prepare: same file, same numbers
+    results = []
     for done, (name, loader) in enumerate(inputs(paths)):
         if progress is not None:
             progress(done, name)
@@ -83,7 +86,26 @@ def import_paths(paths: Iterable[str | Path], *, store: Store, athlete: Athlete,
                 yield body
                 continue
             sha = hashlib.sha256(body).hexdigest()
-            yield from settle(store, member, sha, lambda: prepare(job, member, body, sha))
+            for r in settle(store, member, sha, lambda: prepare(job, member, body, sha), job.rules):
+                results.append(r)
+                yield r
+    settle_as_of(store, job.rules, results, on_reassessed)
+
+
+def settle_as_of(store: Store, rules: Rules, results: list[Result], on_reassessed: Reassessed | None) -> None:
+    """After an import: judge again the stored workouts from the earliest one imported on (asof.settle)."""
+    from cooldownd.record import asof
+
+    starts = [r.summary.start for r in results if r.status == "imported" and r.summary is not None]
+    if not starts:
+        return
+    try:
+        changes = asof.settle(store, rules, min(starts))
+    except Exception as exc:  # the imports are stored; a later import or ``reassess`` settles them
+        log.error("import: re-assessing later workouts failed: %s", exc)
+        return
+    if changes and on_reassessed is not None:
+        on_reassessed(changes)
 
 
 # -- one file: prepare (CPU, any process) -------------------------------------------------------
@@ -108,20 +130,12 @@ def read_fit(name: str, data: bytes) -> tuple[FitContent, str | None]:
 
 def prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
     """Decode, build, assess and summarise one FIT (or gzip) file; never raises, never touches the store."""
-    from fitparse.records import DEV_TYPES
-
-    DEV_TYPES.clear()  # fitparse's developer-field registry is global: each file on its own, in any process
-    collecting = gc.isenabled()
-    gc.disable()  # ~100k small dicts per large file and no cycles: the collector only costs time here
     try:
         return _prepare(job, name, data, sha)
     except FitImportError as exc:
         return Prepared("error", exc.reason)
     except Exception as exc:  # the batch goes on whatever one file does
         return Prepared("failed", _failed(name, exc))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
@@ -140,19 +154,22 @@ def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
 
 
 # -- one file: settle (the store, the importing process only) -----------------------------------
-def settle(store: Store, name: str, sha: str, prepared: Callable[[], Prepared]) -> list[Result]:
-    """Duplicate checks, then ``prepared()``'s workouts stored in one transaction; one error boundary."""
+def settle(store: Store, name: str, sha: str, prepared: Callable[[], Prepared],
+           rules: Rules | None = None) -> list[Result]:
+    """Duplicate checks, then ``prepared()``'s workouts stored in one transaction; one error boundary.
+
+    ``rules``: each workout is judged again with its as-of history as it is stored (recorder.record)."""
     try:
         known = store.get_file(sha)
         if known is not None:
             why = f"already seen as {known.path}" + (f" ({known.status}: {known.error})" if known.error else "")
             return [Result(name, sha, "duplicate", why)]
-        return _commit(store, name, sha, prepared())
+        return _commit(store, name, sha, prepared(), rules)
     except Exception as exc:  # includes StoreError; the batch goes on
         return [Result(name, sha, "error", _failed(name, exc))]
 
 
-def _commit(store: Store, name: str, sha: str, p: Prepared) -> list[Result]:
+def _commit(store: Store, name: str, sha: str, p: Prepared, rules: Rules | None = None) -> list[Result]:
     if p.status == "failed":
         return [Result(name, sha, "error", p.reason)]
     if p.status != "activity":
@@ -164,7 +181,7 @@ def _commit(store: Store, name: str, sha: str, p: Prepared) -> list[Result]:
     if not p.workouts:
         return [_refuse(store, name, sha, "error", p.reason, p)]
     with store.transaction():
-        out = [record(store, c, file_sha256=sha) for c in p.workouts]
+        out = [record(store, c, file_sha256=sha, rules=rules) for c in p.workouts]
         status = "imported" if any(r.status == "imported" for r in out) else "duplicate"
         store.put_file(sha, name, p.serial, p.created, status, p.partial)
     return out

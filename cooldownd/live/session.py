@@ -294,7 +294,7 @@ def save_live_workout(store: Store, workout: Workout, session: int | None, rules
     with store.transaction():
         if session is not None:
             store.journal_close(session, now)
-        result = record(store, candidate)
+        result = record(store, candidate, rules=rules)
     if result.id is None:
         log.info("live workout %s: already recorded from a richer source (%s)", lines.iso(workout.start), result.error)
     return result

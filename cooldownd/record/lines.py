@@ -6,18 +6,19 @@ never renamed). Everything else passes the typed ``Summary`` and ``Result`` (rec
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
 
 from cooldownd.core import wording
-from cooldownd.core.model import Level
+from cooldownd.core.model import Facts, FileProfile, Level
 from cooldownd.record.summary import Result, Summary, WorkoutRow
 
 WORKOUT_KEYS = (
     "sport", "sub_sport", "start", "end", "duration_s", "elapsed_s", "avg_hr", "max_hr", "trimp",
     "hrss", "np", "if", "tss", "rmssd_ms", "hrr60", "load", "load_source", "level", "routine",
-    "profile_source", "device",
+    "profile_source", "reason", "device",
 )
 KEYS = ("file", "sha256", "status", "error", *WORKOUT_KEYS, "note")
 # Summary attributes whose JSON key differs (``if`` is a Python keyword).
@@ -70,8 +71,23 @@ def history_line(row: WorkoutRow, *, marked: bool = False) -> dict[str, Any]:
 
 
 def stored(s: Summary) -> str:
-    """The text the store keeps for a summary (the same object ``history --json`` starts from)."""
-    return json.dumps(workout(s))
+    """The text the store keeps for a summary (the same object ``history --json`` starts from, plus
+    ``facts``: what it was judged from, so it can be judged again without its file)."""
+    out = workout(s)
+    if s.facts is not None:
+        out["facts"] = dataclasses.asdict(s.facts)
+    return json.dumps(out)
+
+
+def facts_from(d: dict[str, Any] | None) -> Facts | None:
+    """``Facts`` back from their stored dict (None: stored before they were kept, or unreadable)."""
+    if not isinstance(d, dict):
+        return None
+    try:
+        return Facts(**{**d, "hr_seconds": tuple((int(b), float(w)) for b, w in d.get("hr_seconds") or ()),
+                        "file_profile": FileProfile(**(d.get("file_profile") or {}))})
+    except (TypeError, ValueError):
+        return None
 
 
 def from_stored(text: str, start: float, end: float) -> Summary:
@@ -86,4 +102,4 @@ def from_stored(text: str, start: float, end: float) -> Summary:
     line = d.get("headline") or wording.headline(level, sport, sub_sport, d.get("duration_s") or 0, d.get("load"))
     return Summary(**values, sport=sport, sub_sport=sub_sport, start=start, end=end, level=level,
                    device=d.get("device") or {}, note=d.get("note"), headline=line, file=d.get("file"),
-                   sha256=d.get("sha256"))
+                   sha256=d.get("sha256"), facts=facts_from(d.get("facts")))

@@ -36,7 +36,7 @@ class Rules:
     athlete: Athlete
     knobs: Knobs
     library: Library
-    this_year: int | None = None  # for age-based estimates (the core reads no clock)
+    this_year: int | None = None  # today's year (age-based estimates use the workout's own year)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,13 @@ def device_numbers(workout: Workout) -> dict[str, float | int]:
     return out
 
 
+def year_of(t: float) -> int:
+    """The calendar year (UTC) at ``t``: an age-based estimate uses the age at the workout, not today's."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).year
+
+
 def _r(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
@@ -74,29 +81,50 @@ def summarise(workout: Workout, rules: Rules, history_max_hr: int | None, *, fil
     """Assess, choose the routine, word the headline: the summary of one ended workout."""
     from cooldownd.core.intensity import assess
     from cooldownd.core.routines import choose
-    from cooldownd.core.wording import headline
+    from cooldownd.core.wording import headline, reason_words
 
-    a = assess(workout, rules.athlete, rules.knobs, history_max_hr=history_max_hr, this_year=rules.this_year)
+    a = assess(workout, rules.athlete, rules.knobs, history_max_hr=history_max_hr, this_year=year_of(workout.start))
     routine = choose(rules.library, a.level, workout.sport, workout.sub_sport)
     summary = Summary(
         sport=workout.sport, sub_sport=workout.sub_sport, start=workout.start, end=workout.end,
         duration_s=_r(workout.duration_s), elapsed_s=_r(workout.elapsed_s), avg_hr=_r(a.avg_hr), max_hr=a.max_hr,
         trimp=_r(a.trimp), hrss=_r(a.hrss), np=_r(a.np), if_=_r(a.if_, 2), tss=_r(a.tss), rmssd_ms=_r(a.rmssd_ms),
         hrr60=a.hrr60, load=_r(a.load), load_source=a.load_source, level=a.level, routine=routine.name,
-        profile_source=a.profile_source, note=workout.note, device=device_numbers(workout),
+        profile_source=a.profile_source, note=workout.note, reason=reason_words(a.level, a.reason), facts=a.facts,
+        device=device_numbers(workout),
         headline=headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load), file=file, sha256=sha256)
     line = series.build(workout, a, rules.knobs.zone_bounds_hrr, rules.knobs.power_hold_s)
     return Candidate(summary, workout.source, richness(workout), line)
 
 
-def record(store: Store, c: Candidate, *, file_sha256: str | None = None) -> Result:
+def rejudge(s: Summary, rules: Rules, history_max_hr: int | None) -> Summary:
+    """``s`` judged again from its facts with ``rules`` and this as-of history (unchanged without facts)."""
+    from cooldownd.core.intensity import judge
+    from cooldownd.core.routines import choose
+    from cooldownd.core.wording import headline, reason_words
+
+    if s.facts is None:
+        return s
+    a = judge(s.facts, rules.athlete, rules.knobs, history_max_hr, year_of(s.start))
+    return replace(s, trimp=_r(a.trimp), hrss=_r(a.hrss), if_=_r(a.if_, 2), tss=_r(a.tss), load=_r(a.load),
+                   load_source=a.load_source, level=a.level,
+                   routine=choose(rules.library, a.level, s.sport, s.sub_sport).name,
+                   profile_source=a.profile_source, reason=reason_words(a.level, a.reason),
+                   headline=headline(a.level, s.sport, s.sub_sport, a.duration_s, a.load))
+
+
+def record(store: Store, c: Candidate, *, file_sha256: str | None = None, rules: Rules | None = None) -> Result:
     """Store ``c`` unless a copy of its session at least as rich is stored; supersede poorer copies.
 
+    With ``rules``, ``c`` is first judged again with its as-of history: the highest HR of the stored
+    workouts that started before it (record/asof.py keeps the later ones right).
     One transaction (joining the caller's). Records of one file (``file_sha256``) never supersede
     each other: a multisport file's sessions are separate workouts even where a leg spans others.
     """
     s = c.summary
     with store.transaction():
+        if rules is not None:
+            s = rejudge(s, rules, store.history_max_hr(before=s.start))
         same = [r for r in store.starting_between(*start_window(s.span()))
                 if not (file_sha256 and r.file_sha256 == file_sha256) and same_session(r.summary.span(), s.span())]
         keep = max((r for r in same if r.richness >= c.richness), key=lambda r: r.richness, default=None)

@@ -146,15 +146,25 @@ def test_sparse_beats_leave_the_average_to_the_records() -> None:
     assert assess(few, ME).avg_hr == pytest.approx(130, abs=0.3)  # 30 s of beats: < half the session
 
 
-@pytest.mark.parametrize("device_max, shown", [(None, 150), (175, 175), (140, 150)])
-def test_max_hr_is_raised_to_the_devices_own(device_max, shown) -> None:
+@pytest.mark.parametrize("device_max, shown", [(None, 150), (175, 175), (140, 140)])
+def test_max_hr_is_the_devices_own_when_the_session_has_one(device_max, shown) -> None:
+    # FIT session max_heart_rate is the device's figure (a record above it: a spike it filtered, or
+    # a reading outside its timer), so a run's max never sits above the watch's
     a = assess(workout([140, 150, 145], times=[0, 4, 8], device=DeviceSummary(max_hr=device_max)), ME)
     assert a.max_hr == shown
 
 
-def test_no_hr_means_no_avg_or_max_even_with_a_device_max() -> None:
-    a = assess(workout(power=[200] * 60, sport="cycling", device=DeviceSummary(max_hr=170)), ME)
+@pytest.mark.parametrize("device_avg, shown", [(None, 146.25), (139, 139)])
+def test_avg_hr_is_the_devices_own_when_the_session_has_one(device_avg, shown) -> None:
+    a = assess(workout([140, 150, 145], times=[0, 4, 8], device=DeviceSummary(avg_hr=device_avg)), ME)
+    assert a.avg_hr == pytest.approx(shown)
+
+
+def test_no_hr_and_no_device_figures_means_no_avg_or_max() -> None:
+    a = assess(workout(power=[200] * 60, sport="cycling"), ME)
     assert a.avg_hr is None and a.max_hr is None
+    shown = assess(workout(power=[200] * 60, sport="cycling", device=DeviceSummary(avg_hr=150, max_hr=170)), ME)
+    assert (shown.avg_hr, shown.max_hr) == (150, 170)  # the watch measured what the file did not store
 
 
 @pytest.mark.parametrize("swum, rests", [
@@ -346,3 +356,33 @@ def test_gaps_and_pauses_add_nothing(hrs, data) -> None:
         assert a.duration_s == base.duration_s
         assert a.trimp == pytest.approx(base.trimp) and a.load == pytest.approx(base.load)
         assert a.zones_s == pytest.approx(base.zones_s)
+
+
+def test_every_assessment_says_why_in_words() -> None:
+    from cooldownd.core.wording import reason_words
+
+    ride = assess(workout([150] * 3600, power=[230] * 3600, sport="cycling"), Athlete(ftp=250))
+    assert reason_words(ride.level, ride.reason) == "hard: load 84 from power, FTP 250 from your settings"
+    run = assess(workout([150] * 1800), Athlete(max_hr=190, resting_hr=50))
+    assert reason_words(run.level, run.reason).startswith("light: load 32 ")
+    assert "from heart rate, threshold 169 bpm estimated" in reason_words(run.level, run.reason)
+
+
+def test_a_level_above_its_load_always_says_why() -> None:
+    from cooldownd.core.wording import reason_words
+
+    # 26 min, 15 of them at >= 90 % HRR: a load in the moderate range, but very hard
+    a = assess(workout([120] * 660 + [185] * 900), Athlete(max_hr=190, resting_hr=50, lthr=175))
+    words = reason_words(a.level, a.reason)
+    assert a.level is Level.VERY_HARD and a.load < Knobs().hard_below and a.reason.kind == "near_max"
+    assert words.startswith("very hard: 15 min above 90 % of heart-rate reserve (max HR 190 from your settings)")
+    assert f"though load {round(a.load)} from heart rate" in words
+
+
+def test_device_and_duration_loads_say_so() -> None:
+    from cooldownd.core.wording import reason_words
+
+    te = assess(workout(sport="cycling", end=3600.0, device=DeviceSummary(training_effect=3.4)), ME)
+    assert reason_words(te.level, te.reason) == "hard: load 108 from the device's training effect 3.4"
+    bare = assess(workout(sport="running", end=2400.0), ME)
+    assert reason_words(bare.level, bare.reason) == "moderate: load 40 from 40 min at 60 an hour (no power or heart rate)"

@@ -2,9 +2,11 @@
 
 Reference = fitparse 1.2 ``FitFile(data).get_messages()`` keeping the wanted names, with
 ``get_values()``; the outcome includes the exception class and text (or the header error
-``FitFile()`` raises). fitparse's developer-field registry is global, so both sides start
-from an empty one. Real files: ``../shared/fit`` (files over ``QUICK_MAX`` bytes only with
-``-m slow``; fitparse needs ~2 min for the whole corpus).
+``FitFile()`` raises). fitparse's developer-field registry is global: the reference starts from
+an empty one, which is what fastfit always starts from (it keeps its own per decode). In records
+mode the reference's ``record`` dicts go through ``columns.record_from_values`` (the rule) and
+are grouped into chunks as the import receives them. Real files: ``../shared/fit`` (files over
+``QUICK_MAX`` bytes only with ``-m slow``; fitparse needs ~2 min for the whole corpus).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from fitparse.utils import FitParseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cooldownd.fit import decode as fitdecode
 from cooldownd.fit import fastfit
+from cooldownd.fit.crc import crc16
 import fitgen
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "fit"
@@ -30,28 +34,27 @@ WANTED = frozenset({"file_id", "session", "lap", "record", "hr", "hrv", "event",
 EXPECTED_UNSUPPORTED: set[str] = set()
 
 
-def reference(data: bytes):
+def reference(data: bytes, records: bool = False):
     """fitparse's outcome: ("header", class, text) or (messages, (class, text) | None)."""
     fitparse.records.DEV_TYPES.clear()
     try:
         fit = fitparse.FitFile(data)
     except FitParseError as exc:
         return ("header", type(exc).__name__, str(exc))
-    out, err = [], None
+    out, err = fitdecode._Compact() if records else [], None
     try:
         for msg in fit.get_messages():
             if msg.name in WANTED:
                 out.append((msg.name, msg.get_values()))
     except Exception as exc:  # noqa: BLE001 - the outcome itself is what we compare
         err = (type(exc).__name__, str(exc))
-    return out, err
+    return list(out), err
 
 
-def fast(data: bytes):
+def fast(data: bytes, records: bool = False):
     """fastfit's outcome in the same shape, or "unsupported"."""
-    fitparse.records.DEV_TYPES.clear()
     try:
-        got = fastfit.decode(data, WANTED)
+        got = fastfit.decode(data, WANTED, records=records)
     except fastfit.Unsupported:
         return "unsupported"
     except FitParseError as exc:
@@ -60,8 +63,8 @@ def fast(data: bytes):
     return got.messages, err
 
 
-def assert_same(data: bytes, label: str) -> None:
-    got, want = fast(data), reference(data)
+def assert_same(data: bytes, label: str, records: bool = False) -> None:
+    got, want = fast(data, records), reference(data, records)
     assert got != "unsupported", f"{label}: fastfit gave up"
     if got != want and want[0] != "header" and got[0] != "header":
         assert got[1] == want[1], f"{label}: error differs"
@@ -98,14 +101,15 @@ def reference_cache() -> dict:
 @pytest.mark.parametrize("path", _corpus())
 def test_real_file_equals_fitparse(path: Path, reference_cache: dict) -> None:
     data = path.read_bytes()
-    got = fast(data)
-    if got == "unsupported":
-        assert path.name in EXPECTED_UNSUPPORTED, f"{path.name}: unexpected fallback"
-        return
-    assert path.name not in EXPECTED_UNSUPPORTED
-    want = reference_cache.setdefault(path.name, reference(data))
-    assert got == want, path.name
-    assert _same_types(got, want), f"{path.name}: equal values of different types"
+    for records in (False, True):
+        got = fast(data, records)
+        if got == "unsupported":
+            assert path.name in EXPECTED_UNSUPPORTED, f"{path.name}: unexpected fallback"
+            return
+        assert path.name not in EXPECTED_UNSUPPORTED
+        want = reference_cache.setdefault((path.name, records), reference(data, records))
+        assert got == want, (path.name, records)
+        assert _same_types(got, want), f"{path.name}: equal values of different types"
 
 
 # --- generated files ---------------------------------------------------------------------
@@ -140,17 +144,19 @@ GENERATED = {
 }
 
 
+@pytest.mark.parametrize("records", [False, True], ids=["dicts", "records"])
 @pytest.mark.parametrize("name", sorted(GENERATED))
-def test_generated_file_equals_fitparse(name: str) -> None:
+def test_generated_file_equals_fitparse(name: str, records: bool) -> None:
     data = GENERATED[name]()
-    assert_same(data, name)
-    assert _same_types(fast(data), reference(data))
+    assert_same(data, name, records)
+    assert _same_types(fast(data, records), reference(data, records))
 
 
+@pytest.mark.parametrize("records", [False, True], ids=["dicts", "records"])
 @pytest.mark.parametrize("cut", [13, 15, 40, 41, 42, 100, 1000, 5000, -3, -2, -1])
-def test_truncated_file_keeps_messages_before_the_error(cut: int) -> None:
+def test_truncated_file_keeps_messages_before_the_error(cut: int, records: bool) -> None:
     data = fitgen.ride(developer=True, compressed=True, **RIDE)
-    assert_same(data[:cut], f"cut at {cut}")
+    assert_same(data[:cut], f"cut at {cut}", records)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,9 +167,10 @@ def test_corrupted_bytes_give_the_same_outcome(draw) -> None:
     for _ in range(draw.draw(st.integers(1, 4))):
         i = draw.draw(st.integers(12, len(data) - 1))
         data[i] = draw.draw(st.integers(0, 255))
-    got = fast(bytes(data))
+    records = draw.draw(st.booleans())
+    got = fast(bytes(data), records)
     if got != "unsupported":
-        assert got == reference(bytes(data))
+        assert got == reference(bytes(data), records)
 
 
 _SMALL: list[bytes] = []
@@ -192,41 +199,70 @@ def test_unsupported_input_falls_back_to_fitparse() -> None:
     data = _handmade([(253, 8, 0x86), (3, 1, 0x02)], struct.pack("<IIB", 1_000_000_000, 5, 140))
     with pytest.raises(fastfit.Unsupported):
         fastfit.decode(data, WANTED)
-    fitfile = pytest.importorskip("cooldownd.fit.decode")
-    assert fastfit.decode_messages(data, "x.fit") == fitfile.decode_with_fitparse(data, "x.fit")
+    assert fitdecode.decode_messages(data, "x.fit") == fitdecode.decode_with_fitparse(data, "x.fit")
 
 
-def test_developer_registry_left_as_fitparse_leaves_it() -> None:
-    data = fitgen.ride(developer=True, **RIDE)
-    fast(data)
-    after_fast = {k: {**v, "fields": {n: (f.name, f.type.name) for n, f in v["fields"].items()}}
-                  for k, v in fitparse.records.DEV_TYPES.items()}
-    reference(data)
-    after_ref = {k: {**v, "fields": {n: (f.name, f.type.name) for n, f in v["fields"].items()}}
-                 for k, v in fitparse.records.DEV_TYPES.items()}
-    assert after_fast == after_ref and after_ref
+def _registry() -> dict:
+    return {k: {**v, "fields": {n: (f.name, f.type.name) for n, f in v["fields"].items()}}
+            for k, v in fitparse.records.DEV_TYPES.items()}
+
+
+def test_developer_fields_are_per_file_and_fitparse_registry_untouched() -> None:
+    """fastfit keeps its own registry; the fitparse fallback empties fitparse's for the file and puts it back."""
+    dev, plain = fitgen.ride(developer=True, **RIDE), fitgen.ride(**RIDE)
+    wants = {"dev": reference(dev), "plain": reference(plain)}  # each from an empty registry
+    reference(dev)  # fitparse's global registry now holds dev's fields, as after any fitparse decode
+    before = _registry()
+    assert before
+    for name, data in (("plain", plain), ("dev", dev)):
+        assert fast(data) == wants[name]
+        assert _registry() == before
+        fitdecode.decode_with_fitparse(data, "x.fit")
+        assert _registry() == before
 
 
 @pytest.mark.parametrize("name", ["ride", "bad_crc", "chained", "declared_size_short", "empty",
-                                  "not_fit", "header_only"])
-def test_drop_in_equals_fitfile_decode_messages(name: str) -> None:
-    fitfile = pytest.importorskip("cooldownd.fit.decode")
+                                  "not_fit", "header_only", "ride_developer_fields", "ride_compressed_ts"])
+def test_drop_in_equals_fitparse_decode(name: str) -> None:
+    """decode_messages (fastfit, Records) = decode_with_fitparse (fitparse, Records from its dicts)."""
     data = GENERATED[name]()
-    want = got = None
-    try:
-        fitparse.records.DEV_TYPES.clear()
-        want = fitfile.decode_with_fitparse(data, "x.fit")
-    except Exception as exc:  # noqa: BLE001
-        want = (type(exc).__name__, str(exc))
-    try:
-        fitparse.records.DEV_TYPES.clear()
-        got = fastfit.decode_messages(data, "x.fit")
-    except Exception as exc:  # noqa: BLE001
-        got = (type(exc).__name__, str(exc))
-    assert got == want
+    outcomes = []
+    for decoder in (fitdecode.decode_with_fitparse, fitdecode.decode_messages):
+        try:
+            outcomes.append(decoder(data, "x.fit"))
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append((type(exc).__name__, str(exc)))
+    assert outcomes[0] == outcomes[1]
 
 
-def test_crc16_matches_fitparse() -> None:
-    data = bytes(range(256)) * 40 + b"\x01\x02\x03"
-    assert fastfit.crc16(data) == fitparse.records.Crc.calculate(data)
-    assert fastfit.crc16(data[:7]) == fitparse.records.Crc.calculate(data[:7])
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 4095, 4096, 4097, 32766, 32767, 32768, 65535, 100_003, 262_137])
+def test_crc16_matches_fitparse(size: int) -> None:
+    import random
+
+    data = random.Random(size).randbytes(size)
+    assert crc16(data) == fitparse.records.Crc.calculate(data)
+    assert crc16(memoryview(data)) == fitparse.records.Crc.calculate(data)
+    if size > 3:  # continuing from a register value
+        c = fitparse.records.Crc()
+        c.update(data[:3])
+        assert crc16(data[3:], c.value) == fitparse.records.Crc.calculate(data)
+
+
+def _layouts(n: int) -> bytes:
+    """A FIT file of ``n`` record definitions of distinct layouts, one data message each."""
+    body = b""
+    for i in range(n):
+        fields = [(253, 4, 0x86), (3, 1, 0x02)] + [(100 + k, 1, 0x02) for k in range(i % 40)] + [(60, 1 + i // 40, 0x0D)]
+        body += struct.pack("<BBBHB", 0x40, 0, 0, 20, len(fields)) + b"".join(bytes(f) for f in fields)
+        body += b"\x00" + struct.pack("<IB", 1_000_000_000 + i, 140) + bytes(i % 40) + bytes(1 + i // 40)
+    head = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
+    head += struct.pack("<H", fitgen.crc16(head))
+    return head + body + struct.pack("<H", fitgen.crc16(head + body))
+
+
+def test_plan_cache_is_bounded() -> None:
+    """A file with more distinct layouts than the cache holds: bounded cache, same outcome as fitparse."""
+    data = _layouts(fastfit.PLAN_CACHE_MAX + 60)
+    for records in (False, True):
+        assert_same(data, "many layouts", records)
+        assert len(fastfit._PLANS) <= fastfit.PLAN_CACHE_MAX

@@ -7,7 +7,8 @@ import gzip
 import pytest
 
 from cooldownd.errors import FitImportError
-from cooldownd.fit.decode import WANTED, decode_messages, workouts_from_messages
+from cooldownd.fit.decode import WANTED, decode_messages
+from cooldownd.fit.workouts import workouts_from_messages
 from cooldownd.imports.importer import read_fit
 from cooldownd.fit.values import hr_samples
 import fitgen
@@ -101,7 +102,7 @@ def test_truncated_file_keeps_the_readable_part(tmp_path) -> None:
     cut = fitgen.truncate(full, len(full) * 2 // 3)
     d = decode_messages(cut, "cut.fit")
     assert d.error_kind == "truncated" and d.read_any
-    assert {n for n, _ in d.messages} <= WANTED
+    assert {n for n, _ in d.messages} <= (WANTED - {"record"}) | {"records"}
     p = tmp_path / "cut.fit"
     p.write_bytes(cut)
     (w,) = read_fit(str(p), p.read_bytes())[0].workouts

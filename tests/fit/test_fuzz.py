@@ -207,7 +207,8 @@ def test_growing_file_gives_one_line_per_attempt(tmp_path: Path) -> None:
 
 # -- what the fuzzing found in fitfile.py ------------------------------------------------------------------
 def test_chained_copy_of_one_activity_is_one_workout() -> None:
-    from cooldownd.fit.decode import decode_messages, workouts_from_messages
+    from cooldownd.fit.decode import decode_messages
+    from cooldownd.fit.workouts import workouts_from_messages
 
     ride = fitgen.ride(minutes=5)
     decoded = decode_messages(fitgen.chain(ride, ride), "twice.fit")
@@ -217,7 +218,8 @@ def test_chained_copy_of_one_activity_is_one_workout() -> None:
 
 
 def test_file_type_the_profile_does_not_name_reads_as_unknown() -> None:
-    from cooldownd.fit.decode import decode_messages, workouts_from_messages
+    from cooldownd.fit.decode import decode_messages
+    from cooldownd.fit.workouts import workouts_from_messages
 
     w = fitgen.FitWriter()
     w.write("file_id", type=132, manufacturer=255, product=1, serial_number=1, time_created=fitgen.START)

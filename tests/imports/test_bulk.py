@@ -246,3 +246,27 @@ def test_cli_two_jobs_offers_only_the_newest_recent_workout(tmp_path: Path) -> N
     assert len(offered) == 1 and offered[0]["start"] == max(h["start"] for h in history)
     again = run_cli("--config", str(cfg), "import", "--jobs", "2", str(rides), timeout=120)
     assert again.returncode == 0 and "== Cool-down after" not in again.stdout
+
+
+def test_the_largest_input_ahead_is_sent_first_and_lines_stay_in_input_order(library, tmp_path, monkeypatch) -> None:
+    """A big file last in the folder starts first (it would otherwise run alone at the end while the other
+    worker idles); results still come out in input order."""
+    from cooldownd.imports import bulk
+
+    d = tmp_path / "rides"
+    d.mkdir()
+    for i in range(6):
+        (d / f"{i}_short.fit").write_bytes(fitgen.run(minutes=3, start=T0 + i * DAY, serial=300 + i))
+    (d / "9_long.fit").write_bytes(fitgen.ride(minutes=120, start=T0 + 9 * DAY))
+    sent: list[str] = []
+
+    class RecordingPool(bulk._Pool):
+        def submit(self, name: str, data: bytes, sha: str):
+            sent.append(Path(name).name)
+            return super().submit(name, data, sha)
+
+    monkeypatch.setattr(bulk, "_Pool", RecordingPool)
+    got = _import(d, tmp_path / "db", library, 2)
+    assert sent[0] == "9_long.fit" and sorted(sent) == sorted(p.name for p in d.iterdir())
+    assert [Path(r["file"]).name for r in got] == sorted(p.name for p in d.iterdir())
+    assert {r["status"] for r in got} == {"imported"}

@@ -134,6 +134,18 @@ def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path)
     assert (row.summary.sport, row.summary.level.value, row.summary.headline) == ("cycling", "hard", old["headline"])
     store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
-    assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v3: the time lines' table
+    assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v4: the time lines' table
+    assert "workouts_end" in {r[1] for r in conn.execute("PRAGMA index_list(workouts)")}
+
+
+def test_history_reads_the_newest_workouts_through_the_end_time_index(tmp_path: Path) -> None:
+    """history and status take the newest rows by walking an index, not by sorting every workout."""
+    store = Store.open(tmp_path / "s.db")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    plan = " ".join(r[-1] for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT w.id FROM workouts w LEFT JOIN walkthroughs t ON t.workout_id = w.id "
+        "WHERE w.superseded_by IS NULL ORDER BY w.end DESC, w.id DESC LIMIT 20"))
+    assert "workouts_end" in plan and "TEMP B-TREE" not in plan, plan

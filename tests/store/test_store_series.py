@@ -55,14 +55,14 @@ def test_read_only_on_a_file_without_the_series_table_and_from_a_newer_cooldownd
     Store.open(path).close()
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE series")  # a database written before the table existed
-    conn.execute("PRAGMA user_version = 2")
+    conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
     reader = open_readonly(path)
-    assert reader.version == 2 and reader.get_series(1) is None and reader.workouts() == []
+    assert reader.version == 3 and reader.get_series(1) is None and reader.workouts() == []
     reader.close()
     assert Store.open(path).get_series(1) is None  # a writer upgrades it: the table is there now
-    assert open_readonly(path).version == 3
+    assert open_readonly(path).version == 4
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.commit()

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import fitgen
-from cooldownd.fit.fastfit import crc16 as _crc  # table-driven; tests/fit/test_fastfit.py checks it against fitparse
+from cooldownd.fit.crc import crc16 as _crc  # tests/fit/test_fastfit.py checks it against fitparse
 
 SHARED_FIT = Path(__file__).resolve().parents[2].parent / "shared" / "fit"
 REAL_MAX_BYTES = 160_000  # real files bigger than this are left out (speed; the corpus test reads them all)

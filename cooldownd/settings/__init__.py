@@ -1,0 +1,209 @@
+"""Configuration: one TOML file plus ``COOLDOWND_`` environment overrides, built once, frozen.
+
+Priority: values passed in code > environment (``COOLDOWND_SECTION__KEY``) > the TOML file > defaults.
+pydantic-settings reads the environment; importing it costs more than the rest of a CLI command's start
+(it pulls in asyncio, ssl, argparse...), so it is imported only when a ``COOLDOWND_`` key is set.
+The file is ``--config PATH``, else ``$COOLDOWND_CONFIG``, else ``$XDG_CONFIG_HOME/cooldownd/config.toml``
+(a missing default file means all defaults). Every problem becomes one :class:`ConfigError` line.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import os
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cooldownd.errors import ConfigError
+from cooldownd.settings.sections import (  # noqa: F401 - the sections are part of this module's API
+    AthleteSettings, BleSettings, DetectSettings, IntensitySettings, NotifySettings, RoutinesSettings, StoreSettings,
+    WatchSettings, parse_duration,
+)
+
+if TYPE_CHECKING:
+    from cooldownd.core.intensity import Knobs
+    from cooldownd.core.model import Athlete
+
+_toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("_toml_data", default={})
+
+
+class Settings(BaseModel):
+    """The whole configuration. Build it with :func:`load`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    athlete: AthleteSettings = AthleteSettings()
+    ble: BleSettings = BleSettings()
+    detect: DetectSettings = DetectSettings()
+    watch: WatchSettings = WatchSettings()
+    notify: NotifySettings = NotifySettings()
+    routines: RoutinesSettings = RoutinesSettings()
+    store: StoreSettings = StoreSettings()
+    intensity: IntensitySettings = IntensitySettings()
+
+    def athlete_profile(self) -> Athlete:
+        """``[athlete]`` as the core's value."""
+        from cooldownd.core.model import Athlete
+
+        return Athlete(**self.athlete.model_dump())
+
+    def intensity_knobs(self) -> Knobs:
+        """``[intensity]`` as the intensity model's constants."""
+        from cooldownd.core.intensity import Knobs
+
+        return Knobs(**self.intensity.model_dump())
+
+    def store_path(self) -> Path:
+        """Where the SQLite database lives."""
+        if self.store.path is not None:
+            return self.store.path.expanduser()
+        return state_dir() / "cooldownd.db"
+
+
+def _xdg(var: str, default: str) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value and os.path.isabs(value) else Path.home() / default
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/cooldownd``."""
+    return _xdg("XDG_STATE_HOME", ".local/state") / "cooldownd"
+
+
+def config_home() -> Path:
+    """``$XDG_CONFIG_HOME``."""
+    return _xdg("XDG_CONFIG_HOME", ".config")
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
+    """The configuration file to read and whether it was asked for explicitly."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    if os.environ.get("COOLDOWND_CONFIG"):
+        return Path(os.environ["COOLDOWND_CONFIG"]).expanduser(), True
+    return config_home() / "cooldownd" / "config.toml", False
+
+
+def _read_toml(path: Path, required: bool) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: no such file; create it or drop --config/COOLDOWND_CONFIG") from None
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"{path}: cannot read: {reason}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for key, value in data.items():
+        if key in Settings.model_fields and not isinstance(value, dict):
+            raise ConfigError(f"{path}: {key}: must be a [{key}] table, not a value")
+    return data
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc) if loc else "(top level)"
+    env = "COOLDOWND_" + "__".join(p.upper() for p in loc[:2])
+    where = env if loc and env in os.environ else str(path)
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling; `cooldownd config show` lists every key)"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    value = err.get("input")
+    if err["type"] != "extra_forbidden" and isinstance(value, str | int | float) and not isinstance(value, bool):
+        msg = f"{msg} (got {value!r})"
+    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{where}: {key}: {msg}{more}"
+
+
+def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tuple[Settings, Path]:
+    """Read and validate the configuration; raise ConfigError with one line on any problem."""
+    path, required = config_path(explicit)
+    data = _read_toml(path, required)
+    token = _toml_data.set(data)
+    try:
+        if _environment_sets_keys():
+            settings: Settings = _with_environment()(**overrides)
+        else:  # what pydantic-settings does with an empty environment: init values over the TOML
+            settings = Settings.model_validate(_deep_update(data, overrides))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from exc
+    finally:
+        _toml_data.reset(token)
+    return settings, path
+
+
+def _environment_sets_keys() -> bool:
+    """Any ``COOLDOWND_`` variable pydantic-settings could read (it matches names case-insensitively)."""
+    return any(k.lower().startswith("cooldownd_") and k.lower() != "cooldownd_config" for k in os.environ)
+
+
+def _deep_update(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = _deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else value
+    return out
+
+
+@functools.cache
+def _with_environment() -> type[Settings]:
+    """Settings read through pydantic-settings: init values > environment > the TOML file."""
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+    class TomlSource(PydanticBaseSettingsSource):
+        """The already-parsed TOML file (parsed by :func:`load` so syntax errors name the file)."""
+
+        def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+            return _toml_data.get().get(field_name), field_name, False
+
+        def __call__(self) -> dict[str, Any]:
+            return dict(_toml_data.get())
+
+    class EnvironmentSettings(BaseSettings, Settings):
+        model_config = SettingsConfigDict(
+            env_prefix="COOLDOWND_", env_nested_delimiter="__", extra="forbid", frozen=True,
+            nested_model_default_partial_update=True,
+        )
+
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                       file_secret_settings):  # noqa: D102
+            return (init_settings, env_settings, TomlSource(settings_cls))
+
+    return EnvironmentSettings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_toml(settings: Settings) -> str:
+    """The effective configuration as TOML; unset values appear commented out."""
+    lines: list[str] = []
+    for section in type(settings).model_fields:
+        lines.append(f"[{section}]")
+        for key, value in getattr(settings, section).model_dump().items():
+            if value is None:
+                lines.append(f"# {key} = (not set)")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
