@@ -27,7 +27,7 @@ def _row(e: Entry, units: Units) -> str:
     cells = [el("td", esc(day_label(e.day)), data__key="start", data__value=s.get("start")),
              el("td", esc(what), data__key="sport", data__value=s.get("sport")),
              el("td", f'<span class="swatch lvl-{esc(e.level)}"></span>{esc(level_word(e.level))}',
-                data__key="level", data__value=e.level)]
+                data__key="level", data__value=e.level, title=s.get("reason"))]  # why this level, on hover
     cells.append(_cell("duration_s", s.get("duration_s"), units, None, "ours"))
     cells.append(_cell("load", s.get("load"), units, 0, "ours"))
     for key, _, digits in PAIRS:
