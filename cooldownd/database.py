@@ -25,7 +25,7 @@ from cooldownd.errors import StoreError, StoreErrorKind, sqlite_kind
 
 log = logging.getLogger("cooldownd.store")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SCHEMA = """
 CREATE TABLE files (
     sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, fit_serial INTEGER, fit_time_created TEXT,
@@ -53,9 +53,13 @@ MIGRATIONS = {
     2: "ALTER TABLE workouts ADD COLUMN superseded_by INTEGER REFERENCES workouts(id);",
     # history and status read the newest workouts: an index walk instead of a scan and a sort of them all
     3: "CREATE INDEX workouts_end ON workouts(end, id);",
-    # One compact time line per workout (core/series.py), for the report's and the done card's charts.
-    4: "CREATE TABLE series (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
-       "data BLOB NOT NULL);",
+    # The done card's chart: a compact heart-rate curve per workout, [[s from start, bpm], ...] (core/hrcurve.py).
+    4: "CREATE TABLE hr_curves (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
+       "points TEXT NOT NULL);",
+    # One compact time line per workout (core/series.py: heart rate and power, the power curve, the zones)
+    # for the report and the done card; the done card's curve is derived from it, so hr_curves goes.
+    5: "CREATE TABLE series (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
+       "data BLOB NOT NULL); DROP TABLE hr_curves;",
 }
 
 

@@ -2,7 +2,7 @@
 
 The queries; the file itself (where, schema, migrations, a corrupt one moved aside) is
 ``database.py``. The class is synchronous; the daemon uses it from one worker thread
-(:class:`AsyncStore`) so the event loop never waits on the disk. A workout row is never deleted:
+(``asyncstore.AsyncStore``) so the event loop never waits on the disk. A workout row is never deleted:
 a richer copy of the same session marks it ``superseded_by`` (``record/recorder.py``).
 """
 
@@ -13,11 +13,10 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from cooldownd import database
 from cooldownd.errors import StoreError
@@ -26,7 +25,6 @@ from cooldownd.record.summary import Summary, WorkoutRow
 from cooldownd.series_table import SeriesTable
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class FileRow:
@@ -262,38 +260,3 @@ class Store(SeriesTable):
         with self.transaction():
             self._exec("UPDATE live_sessions SET closed_at = ? WHERE id = ?", (t, session_id))
             self._exec("DELETE FROM live_samples WHERE session_id = ?", (session_id,))
-
-
-class AsyncStore:
-    """The store for asyncio code: every call runs on one dedicated worker thread."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cooldownd-store")
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(store, *args)`` on the store thread."""
-        import asyncio  # the daemon's store only: commands open the store without asyncio
-
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(self.store, *args))
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(store, *args)`` on the store thread without waiting; a failure is logged."""
-
-        def run() -> None:
-            try:
-                fn(self.store, *args)
-            except Exception:
-                log.exception("%s: background write failed", self.store.path)
-
-        self._pool.submit(run)
-
-    def stop(self) -> None:
-        """Finish queued work and stop the worker thread; the store stays open."""
-        self._pool.shutdown(wait=True)
-
-    def close(self) -> None:
-        """Finish queued work and close the database."""
-        self.stop()
-        self.store.close()

@@ -11,8 +11,8 @@ import json
 import logging
 import sys
 import time
-from dataclasses import replace
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cooldownd import settings as cfg

@@ -1,8 +1,8 @@
 """When an offer may appear: quiet hours and freshness (``notify.quiet_hours``, ``notify.max_age``).
 
 The quiet-hours syntax ``"22:00-07:00"`` (local minutes since midnight) has one parser for all:
-``settings/sections.py`` validates ``notify.quiet_hours`` with it and the offers build their window from
-it, so what the configuration accepts is what the walk-through understands. ``24:00`` is the end of the
+``settings/sections.py`` validates ``notify.quiet_hours`` with it and the offers build their window from it,
+so what the configuration accepts is what the walk-through understands. ``24:00`` is the end of the
 day (``"00:00-24:00"`` is all day); a window may wrap past midnight. Pure: the caller passes the
 wall-clock time and the local time of day (the core reads no clock).
 """

@@ -113,6 +113,54 @@ def ago(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
+_SOURCE_WORDS = {"config": "from your settings", "file": "from the file", "estimate": "estimated"}
+
+
+def _load_words(reason: Reason) -> str:
+    """ "load 112 from power, FTP 250 from your settings": where a load came from."""
+    basis = {name: (value, source) for name, value, source in reason.basis}
+    load = f"load {round(reason.load)}"
+    if reason.load_source == "tss" and "ftp" in basis:
+        ftp, src = basis["ftp"]
+        return f"{load} from power, FTP {round(ftp)} {_SOURCE_WORDS.get(src, src)}"
+    if reason.load_source == "hrss" and "lthr" in basis:
+        lthr, src = basis["lthr"]
+        return f"{load} from heart rate, threshold {round(lthr)} bpm {_SOURCE_WORDS.get(src, src)}"
+    if "device_tss" in basis:
+        return f"{load}: the device's own training stress score"
+    if "training_effect" in basis:
+        return f"{load} from the device's training effect {basis['training_effect'][0]:.1f}"
+    if "minutes" in basis:
+        minutes, per_hour = basis["minutes"][0], basis.get("per_hour", (0, ""))[0]
+        return f"{load} from {format_duration(minutes * 60)} at {round(per_hour)} an hour (no power or heart rate)"
+    return load
+
+
+def reason_words(level: Level | str, reason: Reason | None) -> str:
+    """Why a workout got its level, in words: "hard: load 112 from power, FTP 250 from your settings".
+
+    A level above its load's bucket ("very hard" with load 34) always says why:
+    "very hard: 14 min above 90 % of heart-rate reserve (max HR 185, estimated), though load 34 from ..."."""
+    word = level_word(level)
+    if reason is None:
+        return word
+    if reason.kind == "near_max":
+        basis = {name: (value, source) for name, value, source in reason.basis}
+        max_hr, src = basis.get("max_hr", (0, ""))
+        return (f"{word}: {format_duration(reason.minutes_above_90 * 60)} above 90 % of heart-rate reserve "
+                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}), though {_load_words(reason)}")
+    return f"{word}: {_load_words(reason)}"
+
+
+def reassessed_words(sport: str, sub_sport: str, load_before: float | None, level_before: Level | str,
+                     load_after: float | None, level_after: Level | str) -> str:
+    """ "ride: load 63.9 moderate -> 80.3 hard": how a stored workout's numbers changed."""
+    def part(load: float | None, level: Level | str) -> str:
+        return f"load {'-' if load is None else load} {level_word(level)}"
+
+    return f"{sport_word(sport, sub_sport)}: {part(load_before, level_before)} -> {part(load_after, level_after)}"
+
+
 def format_span(seconds: float) -> str:
     """ "40 s", "3 min 10 s", "1 h 2 min": a measured time, to the second under an hour."""
     s = max(0, round(seconds))
@@ -197,51 +245,3 @@ def walkthrough(outcome: dict | None, offered: bool = False) -> str:
     if outcome.get("stretched_s"):
         text += f", {format_span(outcome['stretched_s'])} stretched"
     return text
-
-
-_SOURCE_WORDS = {"config": "from your settings", "file": "from the file", "estimate": "estimated"}
-
-
-def _load_words(reason: Reason) -> str:
-    """ "load 112 from power, FTP 250 from your settings": where a load came from."""
-    basis = {name: (value, source) for name, value, source in reason.basis}
-    load = f"load {round(reason.load)}"
-    if reason.load_source == "tss" and "ftp" in basis:
-        ftp, src = basis["ftp"]
-        return f"{load} from power, FTP {round(ftp)} {_SOURCE_WORDS.get(src, src)}"
-    if reason.load_source == "hrss" and "lthr" in basis:
-        lthr, src = basis["lthr"]
-        return f"{load} from heart rate, threshold {round(lthr)} bpm {_SOURCE_WORDS.get(src, src)}"
-    if "device_tss" in basis:
-        return f"{load}: the device's own training stress score"
-    if "training_effect" in basis:
-        return f"{load} from the device's training effect {basis['training_effect'][0]:.1f}"
-    if "minutes" in basis:
-        minutes, per_hour = basis["minutes"][0], basis.get("per_hour", (0, ""))[0]
-        return f"{load} from {format_duration(minutes * 60)} at {round(per_hour)} an hour (no power or heart rate)"
-    return load
-
-
-def reason_words(level: Level | str, reason: Reason | None) -> str:
-    """Why a workout got its level, in words: "hard: load 112 from power, FTP 250 from your settings".
-
-    A level above its load's bucket ("very hard" with load 34) always says why:
-    "very hard: 14 min above 90 % of heart-rate reserve (max HR 185, estimated), though load 34 from ..."."""
-    word = level_word(level)
-    if reason is None:
-        return word
-    if reason.kind == "near_max":
-        basis = {name: (value, source) for name, value, source in reason.basis}
-        max_hr, src = basis.get("max_hr", (0, ""))
-        return (f"{word}: {format_duration(reason.minutes_above_90 * 60)} above 90 % of heart-rate reserve "
-                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}), though {_load_words(reason)}")
-    return f"{word}: {_load_words(reason)}"
-
-
-def reassessed_words(sport: str, sub_sport: str, load_before: float | None, level_before: Level | str,
-                     load_after: float | None, level_after: Level | str) -> str:
-    """ "ride: load 63.9 moderate -> 80.3 hard": how a stored workout's numbers changed."""
-    def part(load: float | None, level: Level | str) -> str:
-        return f"load {'-' if load is None else load} {level_word(level)}"
-
-    return f"{sport_word(sport, sub_sport)}: {part(load_before, level_before)} -> {part(load_after, level_after)}"

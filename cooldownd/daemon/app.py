@@ -32,7 +32,8 @@ from cooldownd.desktop.offers import newest_unoffered, offer_workout_async
 from cooldownd.desktop.walk import Stage
 from cooldownd.errors import ConfigError, CooldownError
 from cooldownd.record.recorder import Rules
-from cooldownd.store import AsyncStore, Store
+from cooldownd.asyncstore import AsyncStore
+from cooldownd.store import Store
 
 if TYPE_CHECKING:
     from cooldownd.daemon.folders import FolderImporter

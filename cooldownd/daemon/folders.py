@@ -17,7 +17,8 @@ from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
 from cooldownd.record.summary import Result
 from cooldownd.settings import WatchSettings
-from cooldownd.store import AsyncStore, Store
+from cooldownd.asyncstore import AsyncStore
+from cooldownd.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ from cooldownd.desktop.walk import WAKE_S, Stage, walk
 from cooldownd.ports import StatusSink
 from cooldownd.record.summary import Summary
 from cooldownd.settings import NotifySettings, Settings
-from cooldownd.store import AsyncStore, Store, WorkoutRow
+from cooldownd.asyncstore import AsyncStore
+from cooldownd.store import Store, WorkoutRow
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cooldownd.core.coach import fresh
-from cooldownd.store import AsyncStore, Store, WorkoutRow
+from cooldownd.asyncstore import AsyncStore
+from cooldownd.store import Store, WorkoutRow
 
 log = logging.getLogger(__name__)
 

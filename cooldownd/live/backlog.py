@@ -18,7 +18,7 @@ from cooldownd.errors import StoreError
 if TYPE_CHECKING:
     from cooldownd.ports import Store
     from cooldownd.record.summary import Result
-    from cooldownd.store import AsyncStore
+    from cooldownd.asyncstore import AsyncStore
 
 log = logging.getLogger("cooldownd.live.session")
 FLUSH_S = 4.0  # journal batches and retries; with the store thread's latency a kill -9 loses < 5 s

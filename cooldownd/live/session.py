@@ -29,7 +29,7 @@ from cooldownd.record.summary import Result
 if TYPE_CHECKING:
     from cooldownd.ports import StatusSink, Store
     from cooldownd.settings import BleSettings, DetectSettings
-    from cooldownd.store import AsyncStore
+    from cooldownd.asyncstore import AsyncStore
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 10.0

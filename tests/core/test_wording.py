@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cooldownd.core import routines, wording
+from cooldownd.core import routines, sport_groups, wording
 from cooldownd.fit.sports import SDK_PROFILE_VERSION, SPORTS, SUB_SPORTS, sport_name, sub_sport_name
 
 
@@ -16,8 +16,8 @@ def test_the_table_is_a_current_sdk_profile() -> None:
 def test_every_sdk_sport_and_sub_sport_has_a_word_and_a_group() -> None:
     assert set(SPORTS.values()) == set(wording._SPORT_WORDS)
     assert set(SUB_SPORTS.values()) == set(wording._SUB_WORDS)
-    assert set(SPORTS.values()) == set(routines._SPORT_GROUPS)
-    assert set(routines._SUB_SPORT_GROUPS) <= set(SUB_SPORTS.values())
+    assert set(SPORTS.values()) == set(sport_groups._SPORT_GROUPS)
+    assert set(sport_groups._SUB_SPORT_GROUPS) <= set(SUB_SPORTS.values())
     for name in SPORTS.values():
         assert wording.sport_word(name) == wording._SPORT_WORDS[name]
 

@@ -664,7 +664,7 @@ def test_live_journal_on_a_full_disk_keeps_the_samples_and_writes_them_later(tmp
     from cooldownd.clock import Timeline
     from cooldownd.live.session import LiveSession
     from cooldownd.record.recorder import Rules
-    from cooldownd.store import AsyncStore
+    from cooldownd.asyncstore import AsyncStore
     from memory_parts import MemoryStatus
 
     with small_tmpfs(tmp_path / "mnt", "1m") as mnt:

@@ -19,7 +19,8 @@ from cooldownd.live.session import LiveSession
 from cooldownd.record.recorder import Rules
 from cooldownd.routinefile import load_library
 from cooldownd.settings import load
-from cooldownd.store import AsyncStore, Store
+from cooldownd.asyncstore import AsyncStore
+from cooldownd.store import Store
 from memory_parts import MemoryStatus, ReplaySource
 
 ATHLETE = Athlete(max_hr=190, resting_hr=55)

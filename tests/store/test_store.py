@@ -134,10 +134,11 @@ def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path)
     assert (row.summary.sport, row.summary.level.value, row.summary.headline) == ("cycling", "hard", old["headline"])
     store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
-    assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v4: the time lines' table
+    assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v5: the time lines' table
     assert "workouts_end" in {r[1] for r in conn.execute("PRAGMA index_list(workouts)")}
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'hr_curves'").fetchone() is None  # v5: gone
 
 
 def test_history_reads_the_newest_workouts_through_the_end_time_index(tmp_path: Path) -> None:

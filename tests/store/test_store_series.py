@@ -62,7 +62,7 @@ def test_read_only_on_a_file_without_the_series_table_and_from_a_newer_cooldownd
     assert reader.version == 3 and reader.get_series(1) is None and reader.workouts() == []
     reader.close()
     assert Store.open(path).get_series(1) is None  # a writer upgrades it: the table is there now
-    assert open_readonly(path).version == 4
+    assert open_readonly(path).version == 5
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
