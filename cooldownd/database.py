@@ -53,9 +53,10 @@ MIGRATIONS = {
     2: "ALTER TABLE workouts ADD COLUMN superseded_by INTEGER REFERENCES workouts(id);",
     # history and status read the newest workouts: an index walk instead of a scan and a sort of them all
     3: "CREATE INDEX workouts_end ON workouts(end, id);",
-    # The done card's chart: a compact heart-rate curve per workout, [[s from start, bpm], ...] (core/hrcurve.py).
-    4: "CREATE TABLE hr_curves (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
-       "points TEXT NOT NULL);",
+    # One compact time line per workout (core/series.py: heart rate and power, the power curve, the zones)
+    # for the report; the done card's heart-rate curve is derived from it (Store.hr_curve).
+    4: "CREATE TABLE series (workout_id INTEGER PRIMARY KEY REFERENCES workouts(id) ON DELETE CASCADE, "
+       "data BLOB NOT NULL);",
 }
 
 
@@ -75,14 +76,42 @@ def open_database(path: Path, busy_timeout_s: float = 10.0, *, move_aside: bool 
         if kind is not StoreErrorKind.CORRUPT:
             raise StoreError.from_sqlite(path, exc, "cannot open the database", kind) from exc
         if not move_aside:
-            raise StoreError(f"{path}: the database looks damaged ({exc}), and the running daemon holds it; "
-                             "left as it is: restart the daemon (systemctl --user restart cooldownd) to "
-                             "repair it", StoreErrorKind.CORRUPT) from exc
+            raise held_damaged(path, exc) from exc
         _move_aside(path, exc)
     except OSError as exc:
         raise StoreError.from_os(path.parent, exc, "cannot create the state folder") from exc
     with _umask(0o077):
         return _connect(path, busy_timeout_s)
+
+
+def open_readonly(path: Path) -> tuple[sqlite3.Connection, int]:
+    """A read-only connection and the file's schema version: nothing created, migrated or moved aside.
+
+    The first read may create the -wal/-shm files (WAL readers need the index): private, like the file.
+    """
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                               isolation_level=None, timeout=10)
+    except sqlite3.Error as exc:
+        raise StoreError.from_sqlite(path, exc, "cannot open the database to read") from exc
+    try:
+        with _umask(0o077):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError.from_sqlite(path, exc, "cannot read the database") from exc
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(f"{path}: written by a newer cooldownd (schema {version}); upgrade cooldownd",
+                         StoreErrorKind.NEWER)
+    return conn, version
+
+
+def held_damaged(path: Path, detail: object) -> StoreError:
+    """The error for a damaged database a running daemon holds: only its owner may move it aside."""
+    return StoreError(f"{path}: the database looks damaged ({detail}), and the running daemon holds it; left as "
+                      "it is: restart the daemon (systemctl --user restart cooldownd) to repair it",
+                      StoreErrorKind.CORRUPT)
 
 
 def _move_aside(path: Path, exc: Exception) -> None:

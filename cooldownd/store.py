@@ -22,6 +22,7 @@ from cooldownd import database
 from cooldownd.errors import StoreError
 from cooldownd.record import lines
 from cooldownd.record.summary import Summary, WorkoutRow
+from cooldownd.series_table import SeriesTable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class FileRow:
     error: str | None
 
 
-class Store:
+class Store(SeriesTable):
     """The state database. Open with :meth:`open`; every write is one transaction."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout_s: float = 10.0) -> None:
@@ -70,7 +71,7 @@ class Store:
         """The connection, reopened first (with every peer's) if the file at ``path`` is no longer the
         one opened: deleted or replaced under us, writing on would go to an unlinked file."""
         now = database.identity(self.path)
-        if self._conn is not None and now == self._ident:
+        if self._conn is not None and (now == self._ident or self.readonly):
             return self._conn
         if self._conn is not None:  # the first in this process to notice
             peers = database.members(self.path)
@@ -135,20 +136,14 @@ class Store:
 
     # -- workouts ------------------------------------------------------------------------------
     def add_workout(self, summary: Summary, *, source: str, richness: float = 0.0,
-                    file_sha256: str | None = None, hr_curve: Sequence[tuple[int, int]] = ()) -> int:
-        """Store one workout's summary and its compact heart-rate curve (core/hrcurve.py); returns its id."""
+                    file_sha256: str | None = None) -> int:
+        """Store one workout's summary; returns its id."""
         cur = self._exec(
             "INSERT INTO workouts (source, sport, start, end, max_hr, richness, file_sha256, summary, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (source, summary.sport, summary.start, summary.end, summary.max_hr, richness, file_sha256,
              lines.stored(summary), time.time()))
-        self._exec("INSERT INTO hr_curves VALUES (?, ?)", (cur.lastrowid, json.dumps(hr_curve, separators=(",", ":"))))
         return int(cur.lastrowid)
-
-    def hr_curve(self, workout_id: int) -> Any:
-        """The workout's heart-rate curve as stored, [[s from start, bpm], ...] (``hrcurve.parse`` it)."""
-        row = self._exec("SELECT points FROM hr_curves WHERE workout_id = ?", (workout_id,)).fetchone()
-        return json.loads(row[0]) if row else []
 
     def set_summary(self, workout_id: int, summary: Summary) -> None:
         """Replace a stored workout's summary (same session, a number another copy measured)."""

@@ -18,6 +18,8 @@ from cooldownd import __version__
 from cooldownd.errors import ConfigError, CooldownError
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from cooldownd.settings import Settings
 
 log = logging.getLogger("cooldownd")
@@ -61,11 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--all", action="store_true",
                       help="also the poorer copies a richer record of the same session superseded (marked)")
     st = sub.add_parser("status", help="what the daemon is doing")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="the same as --format json")
+    st.add_argument("--format", choices=("text", "json", "waybar"), default=None,
+                    help="waybar: {text, tooltip, class} for status bars (waybar, i3blocks)")
+    st.add_argument("--follow", action="store_true", help="print a line again on every change, until killed")
     cfg = sub.add_parser("config", help="check, show or locate the configuration")
     cfg.add_argument("action", choices=("check", "show", "path"))
     svc = sub.add_parser("service", help="systemd user service")
     svc.add_argument("action", choices=("install",))
+    rep = sub.add_parser("report", help="write an HTML report with charts (self-contained, renders offline)")
+    rep.add_argument("--out", metavar="FILE", help="where to write it (default: $XDG_DATA_HOME/cooldownd/report.html)")
+    rep.add_argument("--open", action="store_true", help="open it in the default browser (xdg-open)")
+    rep.add_argument("--since", type=_since, metavar="DATE", help="first day shown, e.g. 2024-05-04 "
+                     "(default: the last 12 weeks)")
     sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
     src = sub.add_parser("sources", help="what is watched or polled, and why")
     src.add_argument("--json", action="store_true", help="one JSON object per line per source")
@@ -76,10 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _since(text: str):  # noqa: ANN202 - argparse type
-    from cooldownd.cli.sources import parse_since
+def _since(text: str) -> dt.date:
+    """``--since`` (``import --from intervals``, ``report``): an ISO date like 2024-05-01."""
+    import datetime
 
-    return parse_since(text)
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-05-01") from None
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -131,15 +145,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Recent workouts with their walk-through outcome (``--all``: superseded copies too, marked)."""
-    from cooldownd.daemon.instance import open_store
+    from cooldownd.daemon.instance import open_for_reading
     from cooldownd.record.lines import history_line
 
     settings = _settings(args)
-    store = open_store(settings)
-    try:
-        rows = store.workouts(limit=max(args.limit, 0), superseded=args.all)
-    finally:
-        store.close()
+    store = open_for_reading(settings)  # read-only: never writes a database a running daemon holds
+    rows = []
+    if store is not None:
+        try:
+            rows = store.workouts(limit=max(args.limit, 0), superseded=args.all)
+        finally:
+            store.close()
     for row in rows:
         entry = history_line(row, marked=args.all)
         if args.json:
@@ -216,4 +232,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "routine": _lazy("cooldownd.cli.commands", "cmd_routine"),
     "demo": _lazy("cooldownd.cli.commands", "cmd_demo"),
     "sources": _lazy("cooldownd.cli.sources", "cmd_sources"),
+    "report": _lazy("cooldownd.cli.report", "cmd_report"),
 } | {name: _lazy("cooldownd.cli.control", "cmd_control") for name in CONTROL_COMMANDS}

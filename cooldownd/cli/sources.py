@@ -46,14 +46,6 @@ def _iso(ts: float | None) -> str | None:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat().replace("+00:00", "Z") if ts else None
 
 
-def parse_since(text: str) -> dt.date:
-    """``--since``: an ISO date (YYYY-MM-DD)."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-05-01") from None
-
-
 def cmd_import_intervals(args: argparse.Namespace) -> int:
     """Backfill from intervals.icu: every activity since ``--since`` through the importer; offer as ``import`` does."""
     from cooldownd.cli.commands import offer_after_import, summary, tally

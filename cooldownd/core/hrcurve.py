@@ -6,7 +6,7 @@ Pure: records in, ``(offset_s, bpm)`` pairs out. The stored workout keeps this s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 POINTS = 120  # one point per 30 s of an hour's ride: the curve's shape, nothing finer
 
@@ -32,16 +32,3 @@ def compact(samples: Iterable[tuple[float, int | None]], start: float, end: floa
     out = tuple((round((i + 0.5) * span / points), round(sums[i] / counts[i]))
                 for i in range(points) if counts[i])
     return out if len(out) >= 2 else ()
-
-
-def parse(value: object) -> tuple[tuple[int, int], ...]:
-    """A stored series back from JSON-ish data; anything malformed gives ()."""
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        return ()
-    out = []
-    for item in value:
-        if (not isinstance(item, Sequence) or len(item) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) for v in item)):
-            return ()
-        out.append((item[0], item[1]))
-    return tuple(out)

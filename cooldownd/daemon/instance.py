@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from cooldownd import settings as cfg
-from cooldownd.errors import CooldownError, StoreError
+from cooldownd.errors import CooldownError, StoreError, StoreErrorKind
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 from cooldownd.record import lines
+from cooldownd.database import SCHEMA_VERSION, held_damaged
+from cooldownd.reader import open_readonly
 from cooldownd.store import Store
 
 
@@ -76,6 +78,24 @@ def open_store(settings: cfg.Settings) -> Store:
     return Store.open(settings.store_path(), move_aside=running_pid(settings) is None)
 
 
+def open_for_reading(settings: cfg.Settings) -> Store | None:
+    """The store for a command that only reads (history, status, report); None when there is none yet.
+
+    Read-only, so safe next to a running daemon. Only a file older than this cooldownd with no daemon
+    holding it is opened to be written: upgraded first, as any other command would.
+    """
+    try:
+        store = open_readonly(settings.store_path())
+    except StoreError as exc:
+        if exc.kind is StoreErrorKind.CORRUPT and running_pid(settings) is not None:
+            raise held_damaged(settings.store_path(), exc.__cause__ or exc) from exc
+        raise
+    if store is not None and store.version < SCHEMA_VERSION and running_pid(settings) is None:
+        store.close()
+        store = open_store(settings)
+    return store
+
+
 def signal_daemon(settings: cfg.Settings) -> bool:
     """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
     pid = running_pid(settings)
@@ -91,19 +111,26 @@ def signal_daemon(settings: cfg.Settings) -> bool:
 def cmd_status(args: argparse.Namespace) -> int:
     """``cooldownd status``: what the daemon is doing, or that it is not running."""
     settings, _ = cfg.load(args.config)
+    fmt = "json" if getattr(args, "json", False) else getattr(args, "format", None)
+    if getattr(args, "follow", False) or fmt == "waybar":
+        from cooldownd.cli import statusbar
+
+        return statusbar.run(status_path(settings), lambda: running_pid(settings), fmt or "text", args.follow)
     pid = running_pid(settings)
     data: dict[str, Any] = {"running": pid is not None, "pid": pid}
     if pid is not None:
         with contextlib.suppress(OSError, ValueError):
             data.update(json.loads(status_path(settings).read_text()))
             data["uptime_s"] = round(time.time() - data["started"])
-    store = open_store(settings)
-    try:
-        rows = store.workouts(limit=1)
-    finally:
-        store.close()
+    store = open_for_reading(settings)
+    rows = []
+    if store is not None:
+        try:
+            rows = store.workouts(limit=1)
+        finally:
+            store.close()
     data["last_workout"] = lines.workout(rows[0].summary) if rows else None
-    if args.json:
+    if fmt == "json":
         print(json.dumps(data))
         return 0
     if pid is None:

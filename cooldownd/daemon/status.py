@@ -33,7 +33,8 @@ class Status:
                  clock: Callable[[], float] = time.time) -> None:
         self.sd, self.path, self.ble_enabled, self.clock = sd, path, ble_enabled, clock
         self.data: dict[str, Any] = {"pid": os.getpid(), "started": clock(), "folders": [], "device": None,
-                                     "last_workout": None, "pending_offer": None, "sources": {}}
+                                     "last_workout": None, "pending_offer": None, "sources": {},
+                                     "workout": None, "walk": None}  # live workout, walk-through (status bars)
         self._sent = -MIN_INTERVAL_S  # time.monotonic() of the last write
         self._later: asyncio.TimerHandle | None = None
 

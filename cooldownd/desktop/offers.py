@@ -129,6 +129,33 @@ def offer_candidates(rows: Sequence[WorkoutRow], now: float, max_age_s: float) -
     return recent, "" if recent else "no workout recorded yet"
 
 
+def walk_status(coach: Coach, title: str, wall: float) -> dict[str, Any] | None:
+    """The ``walk`` entry of the daemon's status when a card appears or goes (None: the walk is over).
+
+    ``state`` is offer, snoozed (``until``, wall clock), step or done; a step has ``step`` (1-based),
+    ``steps``, its ``title`` and ``side``, and ``ends_at``: when its hold ends (a step card appears as its
+    hold starts; its in-place updates are not changes). Status bars read these (``status --follow``).
+    """
+    if coach.phase is Phase.OFFER:
+        return {"state": "offer", "title": title}
+    if coach.phase is Phase.SNOOZED:
+        return {"state": "snoozed", "title": title, "until": coach.snoozed_until}
+    if coach.phase is Phase.STEP:
+        index = len(coach.outcome.step_seconds)  # one entry per step left behind
+        step = coach.routine.steps[index]
+        return {"state": "step", "title": step.title, "side": step.side, "step": index + 1,
+                "steps": len(coach.routine.steps), "hold_s": step.hold_s, "ends_at": wall + step.hold_s}
+    result = coach.outcome.result
+    if result is not None and result.value in ("completed", "partial", "stopped"):
+        return {"state": "done", "title": title}
+    return None
+
+
+def _publish(status: StatusSink | None, coach: Coach, title: str) -> None:
+    if status is not None:
+        status.update(walk=walk_status(coach, title, time.time()))
+
+
 def newest_unoffered(store: Store, now: float, max_age_s: float) -> int | None:
     """The newest recent workout never offered; older unoffered ones are marked superseded (never nagged)."""
     recent, _ = offer_candidates(store.workouts(limit=50), now, max_age_s)
@@ -174,12 +201,12 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
     await store.call(Store.mark_offered, workout_id, time.time())
     cues = getattr(notifier, "cues", None)
     if cues is not None:  # the done card's heart-rate chart
-        from cooldownd.core import hrcurve
         from cooldownd.desktop.cues import WorkoutCurve
 
-        cues.workout = WorkoutCurve(row.start, hrcurve.parse(await store.call(Store.hr_curve, row.id)))
+        cues.workout = WorkoutCurve(row.start, await store.call(Store.hr_curve, row.id))  # from its time line
 
     def record_progress(coach: Coach, shown_on: Notifier) -> None:
+        _publish(status, coach, row.summary.headline)
         state = progress_dict(coach, shown_on)
         if state["result"] == "interrupted" and coach.outcome.started_at is None:
             state.update(result=None, ended_at=None, phase=Phase.OFFER.value)  # an offer stays due after a restart
@@ -190,8 +217,8 @@ async def offer_workout_async(store: AsyncStore, workout_id: int, settings: Sett
         outcome = await present_stored(row, library, settings, notifier, snoozes=resume.snoozes if resume else 0,
                                        stage=stage, on_change=record_progress, until=None if wait else _snoozed)
     finally:
-        if status is not None:
-            status.update(pending_offer=None)
+        if status is not None:  # one write: a status bar never sees the offer again after the walk
+            status.update(walk=None, pending_offer=None)
     if outcome.result is None:
         print("left for later: cooldownd run offers it again after the snooze", flush=True)
         return

@@ -89,6 +89,7 @@ class LiveSession:
         self.backlog = Backlog(store, self.clock)  # what a full disk could not take yet
         self._want_session = False  # in a session: the journal must be open
         self._status_at = 0.0
+        self._in_workout = False  # what the status says (published on every change)
         self._lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -210,8 +211,17 @@ class LiveSession:
             self._want_session = False
             if self.session is not None:
                 await self._close()  # a warm-up that fizzled out, or a discarded session
+        self._publish_workout(detector, events)
         if any(isinstance(e, WorkoutStarted) for e in events):
             await self.flush()  # the warm-up now belongs to a workout: a kill -9 must not lose it
+
+    def _publish_workout(self, detector: Detector, events: Sequence[Any]) -> None:
+        """``workout`` in the status ({"since": wall time} or None) whenever the detector enters or leaves one."""
+        in_workout = detector.state in IN_WORKOUT
+        if in_workout != self._in_workout:
+            self._in_workout = in_workout
+            since = next((e.t for e in events if isinstance(e, WorkoutStarted)), time.time())
+            self.status.update(workout={"since": since} if in_workout else None)
 
     async def _open_journal(self) -> None:
         if self.session is not None or not self._want_session:

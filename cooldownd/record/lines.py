@@ -18,12 +18,12 @@ from cooldownd.record.summary import Result, Summary, WorkoutRow
 WORKOUT_KEYS = (
     "sport", "sub_sport", "start", "end", "duration_s", "elapsed_s", "avg_hr", "max_hr", "trimp",
     "hrss", "np", "if", "tss", "rmssd_ms", "hrr60", "load", "load_source", "level", "routine",
-    "profile_source", "reason",
+    "profile_source", "reason", "device",
 )
 KEYS = ("file", "sha256", "status", "error", *WORKOUT_KEYS, "note")
 # Summary attributes whose JSON key differs (``if`` is a Python keyword).
 _ATTR = {"if": "if_"}
-_OWN = frozenset({"sport", "sub_sport", "start", "end", "level"})  # from_stored sets these itself
+_OWN = frozenset({"sport", "sub_sport", "start", "end", "level", "device"})  # from_stored sets these
 
 
 def iso(t: float) -> str:
@@ -36,7 +36,8 @@ def workout(s: Summary, status: str = "imported", error: str | None = None) -> d
     out: dict[str, Any] = {"file": s.file, "sha256": s.sha256, "status": status, "error": error}
     for key in WORKOUT_KEYS:
         out[key] = getattr(s, _ATTR.get(key, key))
-    out.update(start=iso(s.start), end=iso(s.end), level=s.level.value, note=s.note, headline=s.headline)
+    out.update(start=iso(s.start), end=iso(s.end), level=s.level.value, device=dict(s.device), note=s.note,
+               headline=s.headline)
     return out
 
 
@@ -100,5 +101,5 @@ def from_stored(text: str, start: float, end: float) -> Summary:
     values = {_ATTR.get(k, k): d.get(k) for k in WORKOUT_KEYS if k not in _OWN}
     line = d.get("headline") or wording.headline(level, sport, sub_sport, d.get("duration_s") or 0, d.get("load"))
     return Summary(**values, sport=sport, sub_sport=sub_sport, start=start, end=end, level=level,
-                   note=d.get("note"), headline=line, file=d.get("file"), sha256=d.get("sha256"),
-                   facts=facts_from(d.get("facts")))
+                   device=d.get("device") or {}, note=d.get("note"), headline=line, file=d.get("file"),
+                   sha256=d.get("sha256"), facts=facts_from(d.get("facts")))

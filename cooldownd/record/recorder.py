@@ -15,8 +15,9 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cooldownd.core import hrcurve
+from cooldownd.core import series
 from cooldownd.core.model import Athlete, Workout
+from cooldownd.core.series import Series
 from cooldownd.core.sessions import richness, same_session, start_window
 from cooldownd.record.summary import Result, Summary
 
@@ -45,7 +46,23 @@ class Candidate:
     summary: Summary
     source: str  # fit | ble | demo
     richness: float
-    hr_curve: tuple[tuple[int, int], ...] = ()  # compact (core/hrcurve.py), for the done card's chart
+    series: Series | None = None  # its compact time line, for the report's and the done card's charts
+
+
+# The device's numbers kept next to ours: summary key -> DeviceSummary field.
+DEVICE_KEYS = {"duration_s": "timer_s", "elapsed_s": "elapsed_s", "avg_hr": "avg_hr", "max_hr": "max_hr",
+               "np": "np", "if": "if_", "tss": "tss", "avg_power": "avg_power", "distance_m": "distance_m",
+               "training_effect": "training_effect", "calories": "calories"}
+
+
+def device_numbers(workout: Workout) -> dict[str, float | int]:
+    """What the recording device itself reported (``{}`` for a live workout), rounded like ours."""
+    out: dict[str, float | int] = {}
+    for key, attr in DEVICE_KEYS.items():
+        value = getattr(workout.device, attr)
+        if value is not None:
+            out[key] = value if isinstance(value, int) else _r(value, 2 if key == "if" else 1)
+    return out
 
 
 def year_of(t: float) -> int:
@@ -74,9 +91,10 @@ def summarise(workout: Workout, rules: Rules, history_max_hr: int | None, *, fil
         trimp=_r(a.trimp), hrss=_r(a.hrss), np=_r(a.np), if_=_r(a.if_, 2), tss=_r(a.tss), rmssd_ms=_r(a.rmssd_ms),
         hrr60=a.hrr60, load=_r(a.load), load_source=a.load_source, level=a.level, routine=routine.name,
         profile_source=a.profile_source, note=workout.note, reason=reason_words(a.level, a.reason), facts=a.facts,
+        device=device_numbers(workout),
         headline=headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load), file=file, sha256=sha256)
-    curve = hrcurve.compact(((r.t, r.hr) for r in workout.records), workout.start, workout.end)
-    return Candidate(summary, workout.source, richness(workout), curve)
+    line = series.build(workout, a, rules.knobs.zone_bounds_hrr, rules.knobs.power_hold_s)
+    return Candidate(summary, workout.source, richness(workout), line)
 
 
 def rejudge(s: Summary, rules: Rules, history_max_hr: int | None) -> Summary:
@@ -117,8 +135,9 @@ def record(store: Store, c: Candidate, *, file_sha256: str | None = None, rules:
             return Result(s.file, s.sha256, "duplicate", why, s)
         if s.hrr60 is None:
             s = replace(s, hrr60=next((r.summary.hrr60 for r in same if r.summary.hrr60 is not None), None))
-        new_id = store.add_workout(s, source=c.source, richness=c.richness, file_sha256=file_sha256,
-                                   hr_curve=c.hr_curve)
+        new_id = store.add_workout(s, source=c.source, richness=c.richness, file_sha256=file_sha256)
+        if c.series is not None:
+            store.put_series(new_id, c.series)
         for r in same:
             log.info("%s: supersedes workout #%d (%s), a poorer record of the same session",
                      s.file or c.source, r.id, r.source)

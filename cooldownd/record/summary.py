@@ -8,7 +8,7 @@ both is built only at the JSON edge, ``record/lines.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cooldownd.core.model import Facts, Level
@@ -42,6 +42,9 @@ class Summary:
     note: str | None = None  # e.g. "truncated file: imported the readable part"
     reason: str | None = None  # why this level, in words (core/wording.py reason_words)
     facts: Facts | None = None  # what it was judged from: judged again when the as-of profile changes
+    # The recording device's own numbers (its FIT session), under the same keys as ours: duration_s,
+    # elapsed_s, avg_hr, max_hr, np, if, tss, avg_power, distance_m, training_effect, calories. {} live.
+    device: dict[str, float | int] = field(default_factory=dict)
     headline: str = ""  # the offer's first line (core/wording.py)
     file: str | None = None  # the input it came from (None: the strap)
     sha256: str | None = None

@@ -136,8 +136,9 @@ def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
+    assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v4: the time lines
     assert "workouts_end" in {r[1] for r in conn.execute("PRAGMA index_list(workouts)")}
-    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'hr_curves'").fetchone()  # schema 4
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'hr_curves'").fetchone() is None  # never shipped: the series serves the curve
 
 
 def test_history_reads_the_newest_workouts_through_the_end_time_index(tmp_path: Path) -> None:
@@ -149,14 +150,3 @@ def test_history_reads_the_newest_workouts_through_the_end_time_index(tmp_path: 
         "EXPLAIN QUERY PLAN SELECT w.id FROM workouts w LEFT JOIN walkthroughs t ON t.workout_id = w.id "
         "WHERE w.superseded_by IS NULL ORDER BY w.end DESC, w.id DESC LIMIT 20"))
     assert "workouts_end" in plan and "TEMP B-TREE" not in plan, plan
-
-
-def test_a_workout_keeps_its_compact_heart_rate_curve(store) -> None:
-    from cooldownd.core import hrcurve
-
-    curve = ((15, 101), (45, 130), (75, 152))
-    with store.transaction():
-        with_hr = store.add_workout(summary(), source="fit", hr_curve=curve)
-        without = store.add_workout(summary(), source="fit")
-    assert hrcurve.parse(store.hr_curve(with_hr)) == curve
-    assert hrcurve.parse(store.hr_curve(without)) == () and hrcurve.parse(store.hr_curve(999)) == ()
