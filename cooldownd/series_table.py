@@ -13,7 +13,7 @@ from typing import Any
 from cooldownd.core.series import Series, decode, encode
 from cooldownd.database import SCHEMA_VERSION
 
-SINCE_SCHEMA = 5  # database.MIGRATIONS[5] made the table
+SINCE_SCHEMA = 4  # database.MIGRATIONS[4] made the table
 
 
 class SeriesTable:

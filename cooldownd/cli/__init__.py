@@ -40,8 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     noise.add_argument("-v", "--verbose", action="store_true", help="debug logging (and tracebacks)")
     noise.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _workout_commands(sub)
+    _service_commands(sub)
+    return p
 
-    sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
+
+def _workout_commands(sub: argparse._SubParsersAction) -> None:
+    """Commands about workouts and their cool-downs."""
     imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders (or --from intervals)")
     imp.add_argument("paths", nargs="*", metavar="PATH")
     imp.add_argument("--from", dest="source", choices=("intervals",), help="backfill from intervals.icu "
@@ -62,6 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--limit", type=int, default=20, metavar="N")
     hist.add_argument("--all", action="store_true",
                       help="also the poorer copies a richer record of the same session superseded (marked)")
+    sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
+    demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
+    demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
+    for name, what in CONTROL_COMMANDS.items():
+        sub.add_parser(name, help=f"{what} (acts on the running cooldownd's current card)")
+
+
+def _service_commands(sub: argparse._SubParsersAction) -> None:
+    """The daemon, its configuration and what it watches."""
+    sub.add_parser("run", help="the daemon in the foreground (what systemd starts)")
     st = sub.add_parser("status", help="what the daemon is doing")
     st.add_argument("--json", action="store_true", help="the same as --format json")
     st.add_argument("--format", choices=("text", "json", "waybar"), default=None,
@@ -76,14 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--open", action="store_true", help="open it in the default browser (xdg-open)")
     rep.add_argument("--since", type=_since, metavar="DATE", help="first day shown, e.g. 2024-05-04 "
                      "(default: the last 12 weeks)")
-    sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
     src = sub.add_parser("sources", help="what is watched or polled, and why")
     src.add_argument("--json", action="store_true", help="one JSON object per line per source")
-    demo = sub.add_parser("demo", help="a synthetic workout end to end; no strap or desktop needed")
-    demo.add_argument("--fast", action="store_true", help="short holds: the whole walk-through takes seconds")
-    for name, what in CONTROL_COMMANDS.items():
-        sub.add_parser(name, help=f"{what} (acts on the running cooldownd's current card)")
-    return p
 
 
 def _since(text: str) -> dt.date:
