@@ -16,13 +16,10 @@ from cooldownd.record.asof import Change
 
 def say_changes(changes: list[Change], why: str, out: TextIO = sys.stderr) -> None:
     """One line per workout whose numbers changed, then how many and why."""
-    from cooldownd.core.wording import reassessed_words
-    from cooldownd.record.lines import iso
+    from cooldownd.core.wording import reassessed_line
 
     for c in changes:
-        b, a = c.before, c.after
-        print(f"reassessed #{c.id} {iso(a.start)[:16].replace('T', ' ')} "
-              f"{reassessed_words(a.sport, a.sub_sport, b.load, b.level, a.load, a.level)}", file=out)
+        print(reassessed_line(c.id, c.before, c.after), file=out)
     if changes:
         print(f"{len(changes)} stored workout{'s' if len(changes) != 1 else ''} re-assessed: {why}", file=out)
 

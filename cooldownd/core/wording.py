@@ -6,6 +6,9 @@ One home for wording (the core's metrics build no user text): cards, the status 
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Protocol
+
 from cooldownd.core.model import Level, Reason
 
 # A noun for every sport and sub-sport of the FIT SDK profile (cooldownd/fit/sdk_sports.py; checked by
@@ -152,13 +155,28 @@ def reason_words(level: Level | str, reason: Reason | None) -> str:
     return f"{word}: {_load_words(reason)}"
 
 
-def reassessed_words(sport: str, sub_sport: str, load_before: float | None, level_before: Level | str,
-                     load_after: float | None, level_after: Level | str) -> str:
-    """ "ride: load 63.9 moderate -> 80.3 hard": how a stored workout's numbers changed."""
-    def part(load: float | None, level: Level | str) -> str:
-        return f"load {'-' if load is None else load} {level_word(level)}"
+class Judged(Protocol):
+    """What the words about a judged workout read: a ``record.summary.Summary`` has these."""
 
-    return f"{sport_word(sport, sub_sport)}: {part(load_before, level_before)} -> {part(load_after, level_after)}"
+    sport: str
+    sub_sport: str
+    start: float
+    load: float | None
+    level: Level
+
+
+def day_time(t: float) -> str:
+    """ "2024-05-04 08:00": when a stored workout started, as ``history`` lists it (UTC)."""
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def reassessed_line(workout_id: int, before: Judged, after: Judged) -> str:
+    """ "reassessed #12 2024-05-04 08:00 ride: load 63.9 moderate -> load 80.3 hard": new numbers of a stored workout."""
+    def part(s: Judged) -> str:
+        return f"load {'-' if s.load is None else s.load} {level_word(s.level)}"
+
+    return (f"reassessed #{workout_id} {day_time(after.start)} {sport_word(after.sport, after.sub_sport)}: "
+            f"{part(before)} -> {part(after)}")
 
 
 def format_span(seconds: float) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import functools
 import logging
 import os
@@ -73,8 +72,9 @@ class Daemon:
 
     def rules(self) -> Rules:
         """The recorder's rules as configured now (a reload changes them; the year turns)."""
-        return Rules(self.settings.athlete_profile(), self.settings.intensity_knobs(), self.library,
-                     dt.date.today().year)
+        from cooldownd.record.asof import rules_of
+
+        return rules_of(self.settings, self.library)
 
     async def run(self, shutdown: Awaitable[Any] | None = None) -> None:
         """Run until ``shutdown`` completes (or SIGTERM/SIGINT when it is None)."""
@@ -198,16 +198,15 @@ class Daemon:
 
     async def reassess_if_changed(self) -> None:
         """Once [athlete] or [intensity] differ from what the stored numbers were judged with: judge again."""
-        from cooldownd.record.asof import reassess_if_changed, rules_of
+        from cooldownd.daemon.ingest import log_reassessed
+        from cooldownd.record.asof import reassess_if_changed
 
         try:
-            changes = await self.store.call(reassess_if_changed, rules_of(self.settings, self.library))
+            changes = await self.store.call(reassess_if_changed, self.rules())
         except Exception as exc:  # the stored numbers stay as they were; `cooldownd reassess` retries
             log.error("re-assessing stored workouts failed: %s", exc)
             return
-        for c in changes or ():
-            log.info("re-assessed workout #%d: load %s %s -> %s %s (settings changed)", c.id, c.before.load,
-                     c.before.level.value, c.after.load, c.after.level.value)
+        log_reassessed(changes or (), "your [athlete] or [intensity] settings changed")
 
     def _restart(self, name: str) -> None:
         task = self._tasks.get(name)

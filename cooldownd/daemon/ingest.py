@@ -29,6 +29,7 @@ from cooldownd.store import Store
 if TYPE_CHECKING:
     from cooldownd.imports.inputs import Loader
     from cooldownd.ports import Store as StorePort, StatusSink
+    from cooldownd.record.asof import Change
     from cooldownd.record.recorder import Rules
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,19 @@ def _import(store: Store, items: Iterable[tuple[str, Loader]], rules: Rules) -> 
     """On the import thread: import ``items`` (each in its own error boundary)."""
     from cooldownd.imports.importer import import_inputs
 
-    def said(changes: list) -> None:
-        for c in changes:
-            log.info("re-assessed workout #%d: load %s %s -> %s %s (older workouts imported now came before it)",
-                     c.id, c.before.load, c.before.level.value, c.after.load, c.after.level.value)
+    def said(changes: list[Change]) -> None:
+        log_reassessed(changes, "older workouts imported now came before it")
 
     return list(import_inputs(items, store=store, athlete=rules.athlete, knobs=rules.knobs, library=rules.library,
                               this_year=rules.this_year, on_reassessed=said))
+
+
+def log_reassessed(changes: Iterable[Change], why: str) -> None:
+    """The daemon's line for each stored workout whose numbers changed (``import`` prints the same words)."""
+    from cooldownd.core.wording import reassessed_line
+
+    for c in changes:
+        log.info("%s (%s)", reassessed_line(c.id, c.before, c.after), why)
 
 
 class Ingest:

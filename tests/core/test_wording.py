@@ -44,3 +44,18 @@ def test_sub_sports_refine_words_and_groups(sport, sub, word, group) -> None:
 
 def test_unknown_numbers_stay_numbers() -> None:
     assert sport_name(200) == "200" and sub_sport_name(None) == "generic" and wording.sport_word("200") == "workout"
+
+
+def test_a_reassessed_workout_is_one_line_in_words() -> None:
+    """The line ``import``, ``reassess`` and the daemon's log share: no level or sport id in it."""
+    from cooldownd.core.model import Level
+    from cooldownd.record.summary import Summary
+
+    def judged(load: float | None, level: Level) -> Summary:
+        none = dict.fromkeys(("duration_s", "elapsed_s", "avg_hr", "max_hr", "trimp", "hrss", "np", "if_", "tss",
+                              "rmssd_ms", "hrr60", "load_source", "routine", "profile_source"))
+        return Summary(sport="cycling", sub_sport="virtual_activity", start=1626979949.0, end=1626983130.0,
+                       load=load, level=level, **none)
+
+    line = wording.reassessed_line(4, judged(69.6, Level.MODERATE), judged(None, Level.VERY_HARD))
+    assert line == "reassessed #4 2021-07-22 18:52 virtual ride: load 69.6 moderate -> load - very hard"
