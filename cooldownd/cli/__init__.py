@@ -193,8 +193,7 @@ def cmd_service(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cooldownd.daemon.service import SYSTEMCTL_HINT, install_unit
-    from cooldownd.desktop.media import cache_dir
-    from cooldownd.settings import config_home
+    from cooldownd.settings import cache_dir, config_home
 
     settings = _settings(args)
     argv0 = Path(sys.argv[0])

@@ -27,8 +27,8 @@ ALL = 2**62  # every workout not superseded (SQLite LIMIT)
 
 
 def default_out() -> Path:
-    """``$XDG_DATA_HOME/cooldownd/report.html`` (settings' own reading of the XDG variables)."""
-    return cfg._xdg("XDG_DATA_HOME", ".local/share") / "cooldownd" / "report.html"
+    """``$XDG_DATA_HOME/cooldownd/report.html``."""
+    return cfg.data_dir() / "report.html"
 
 
 def build(store: Store | None, since: dt.date | None, now: float, max_age_s: float) -> page.Page:

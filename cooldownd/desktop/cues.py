@@ -22,7 +22,7 @@ from cooldownd.core import wording
 from cooldownd.core.coach import Card
 from cooldownd.desktop.chart import hr_chart
 from cooldownd.desktop.base import CardMedia
-from cooldownd.desktop.media import POSITIONS, Pictures, cache_dir
+from cooldownd.desktop.media import POSITIONS, Pictures
 from cooldownd.desktop.notify import Notifier, Press, choose_notifier
 from cooldownd.desktop.sound import Chimes, Voice
 
@@ -167,6 +167,8 @@ class CuedNotifier:
 
 def make_cues(settings: Settings, library: Library | None = None) -> Cues:
     """Cues from ``[notify]`` and the routines' own pictures (``image`` keys)."""
+    from cooldownd.settings import cache_dir
+
     custom = {}
     if library is not None:
         custom = {name: Path(ex.image) for name, ex in library.exercises.items() if ex.image}

@@ -19,12 +19,6 @@ APP_ID = "cooldownd"
 PNG_SIZE = 256
 
 
-def data_home() -> Path:
-    """``$XDG_DATA_HOME`` (``~/.local/share``)."""
-    value = os.environ.get("XDG_DATA_HOME")
-    return Path(value) if value and os.path.isabs(value) else Path.home() / ".local" / "share"
-
-
 def desktop_entry(exe: Path) -> str:
     """The ``.desktop`` file: our name and icon for notification servers; not a menu entry."""
     return ("[Desktop Entry]\nType=Application\nName=cooldownd\nGenericName=Cool-down coach\n"
@@ -35,7 +29,10 @@ def desktop_entry(exe: Path) -> str:
 
 def install_identity(exe: Path, home: Path | None = None) -> list[Path]:
     """Write the icon (SVG, and PNG when it can be rendered) and the .desktop file; returns their paths."""
-    home = data_home() if home is None else home
+    if home is None:
+        from cooldownd.settings import data_home
+
+        home = data_home()
     svg = home / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"
     written = [_write(svg, asset(ICON).read_bytes())]
     renderer = shutil.which("rsvg-convert")

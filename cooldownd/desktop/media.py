@@ -31,13 +31,6 @@ NEUTRAL = "exercise.svg"
 POSITIONS = {"cat": ("cat_sunk.svg", "cat_round.svg")}
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/cooldownd`` (``~/.cache/cooldownd``)."""
-    value = os.environ.get("XDG_CACHE_HOME")
-    base = Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
-    return base / "cooldownd"
-
-
 def asset(name: str) -> Path:
     """The path of a packaged asset (an SVG file in ``cooldownd/assets``)."""
     return Path(str(resources.files("cooldownd") / "assets" / name))
@@ -60,7 +53,11 @@ class Pictures:
 
     def __init__(self, folder: Path | None = None, *, size: int = SIZE,
                  custom: Mapping[str, Path] | None = None, renderer: str | None = "rsvg-convert") -> None:
-        self.folder = (folder if folder is not None else cache_dir()) / "images"
+        if folder is None:
+            from cooldownd.settings import cache_dir
+
+            folder = cache_dir()
+        self.folder = folder / "images"
         self.size = size
         self.custom = dict(custom or {})
         self._renderer = shutil.which(renderer) if renderer else None

@@ -80,6 +80,21 @@ def config_home() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config")
 
 
+def data_home() -> Path:
+    """``$XDG_DATA_HOME`` (``~/.local/share``)."""
+    return _xdg("XDG_DATA_HOME", ".local/share")
+
+
+def data_dir() -> Path:
+    """``$XDG_DATA_HOME/cooldownd`` (the report)."""
+    return data_home() / "cooldownd"
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/cooldownd`` (rendered pictures, chimes)."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / "cooldownd"
+
+
 def config_path(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
     """The configuration file to read and whether it was asked for explicitly."""
     if explicit:

@@ -25,14 +25,11 @@ def found_folders(watch: WatchSettings) -> list[Found]:
     """Device and app folders present now (none when ``watch.auto`` is off), minus configured ones; blocking."""
     if not watch.auto:
         return []
-    from cooldownd.settings import config_home, state_dir
+    from cooldownd.settings import config_home, data_home, state_dir
 
-    home = Path.home()
-    data_home = _xdg("XDG_DATA_HOME", home / ".local/share")
-    state_home = state_dir().parent
     configured = [Path(os.path.realpath(p)) for p in expand(watch.folders)]
     out = []
-    for found in find_devices() + find_apps(home, data_home, state_home, config_home()):
+    for found in find_devices() + find_apps(Path.home(), data_home(), state_dir().parent, config_home()):
         real = Path(os.path.realpath(found.path))
         if not any(real == c or real.is_relative_to(c) for c in configured):
             out.append(found)
@@ -74,8 +71,3 @@ def _entry(path: str, why: str, label: str, present: bool, settings: Settings,
 
 def _seconds(s: float) -> str:
     return f"{s / 60:g} min" if s >= 60 and s % 60 == 0 else f"{s:g} s"
-
-
-def _xdg(var: str, default: Path) -> Path:
-    value = os.environ.get(var)
-    return Path(value) if value and os.path.isabs(value) else default

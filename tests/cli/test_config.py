@@ -174,3 +174,17 @@ def test_bad_quiet_hours_are_refused_by_the_config_and_the_walk_through_alike(tm
     assert out.returncode == 78 and "notify.quiet_hours" in out.stderr and "22:00-07:00" in out.stderr, out.stderr
     with pytest.raises(ConfigError, match="22:00-07:00"):
         QuietHours.parse(spec)
+
+
+@pytest.mark.parametrize("var, where, fallback, below", [
+    ("XDG_STATE_HOME", cfg.state_dir, ".local/state", "cooldownd"), ("XDG_CONFIG_HOME", cfg.config_home, ".config", ""),
+    ("XDG_DATA_HOME", cfg.data_dir, ".local/share", "cooldownd"), ("XDG_CACHE_HOME", cfg.cache_dir, ".cache", "cooldownd"),
+])
+def test_the_xdg_folders_follow_their_variable_and_ignore_a_relative_one(var, where, fallback, below, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """One reading of the XDG variables (settings): the store, report, pictures, app folders and unit use it."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(var, str(tmp_path / "xdg"))
+    assert where() == tmp_path / "xdg" / below
+    monkeypatch.setenv(var, "relative/path")  # the XDG spec: a relative path is invalid and ignored
+    assert where() == tmp_path / "home" / fallback / below
