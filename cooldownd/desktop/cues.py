@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from cooldownd.configfile import cache_dir
 from cooldownd.core import wording
 from cooldownd.core.coach import Card
 from cooldownd.desktop.chart import hr_chart
 from cooldownd.desktop.base import CardMedia
-from cooldownd.desktop.media import POSITIONS, Pictures, cache_dir
+from cooldownd.desktop.media import POSITIONS, Pictures
 from cooldownd.desktop.notify import Notifier, Press, choose_notifier
 from cooldownd.desktop.sound import Chimes, Voice
 

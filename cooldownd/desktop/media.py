@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+from cooldownd.configfile import cache_dir
+
 log = logging.getLogger(__name__)
 
 SIZE = 256  # px: KDE, swaync and xfce4-notifyd draw up to this; dunst (128) and mako (64) scale down
@@ -29,13 +31,6 @@ ICON = "icon.svg"
 NEUTRAL = "exercise.svg"
 # Exercises drawn in two positions: the card's picture shows both; these are each one alone.
 POSITIONS = {"cat": ("cat_sunk.svg", "cat_round.svg")}
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/cooldownd`` (``~/.cache/cooldownd``)."""
-    value = os.environ.get("XDG_CACHE_HOME")
-    base = Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
-    return base / "cooldownd"
 
 
 def asset(name: str) -> Path:
