@@ -155,9 +155,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_history(args: argparse.Namespace) -> int:
     """Recent workouts with their walk-through outcome (``--all``: superseded copies too, marked)."""
     from cooldownd.daemon.instance import open_for_reading
+    from cooldownd.quicksettings import snapshot
     from cooldownd.record.lines import history_line
 
-    settings = _settings(args)
+    settings = snapshot(args.config)  # the store's path only: no pydantic (quicksettings.py)
     store = open_for_reading(settings)  # read-only: never writes a database a running daemon holds
     rows = []
     if store is not None:
@@ -193,7 +194,8 @@ def cmd_service(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cooldownd.daemon.service import SYSTEMCTL_HINT, install_unit
-    from cooldownd.settings import cache_dir, config_home
+    from cooldownd.configfile import cache_dir
+    from cooldownd.settings import config_home
 
     settings = _settings(args)
     argv0 = Path(sys.argv[0])

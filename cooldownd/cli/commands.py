@@ -15,16 +15,22 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cooldownd import settings as cfg
 from cooldownd.core.model import Level, Routine
 from cooldownd.record import lines
 from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
     from cooldownd.core.coach import Outcome
+    from cooldownd.settings import Settings
     from cooldownd.core.routines import Library
 
 log = logging.getLogger(__name__)
+
+
+def _load(explicit: str | None) -> Settings:
+    from cooldownd import settings as cfg
+
+    return cfg.load(explicit)[0]
 
 
 def this_year() -> int:
@@ -39,10 +45,10 @@ def _shortened(routine: Routine, hold_s: int) -> Routine:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A synthetic hard ride through the real intensity -> routine -> walk-through path."""
-    return _foreground(_demo(cfg.load(args.config)[0], args.fast))
+    return _foreground(_demo(_load(args.config), args.fast))
 
 
-async def _demo(settings: cfg.Settings, fast: bool) -> int:
+async def _demo(settings: Settings, fast: bool) -> int:
     from cooldownd.core.hrcurve import compact
     from cooldownd.core.wording import offer_title, workout_line
     from cooldownd.core.routines import choose
@@ -77,7 +83,7 @@ def cmd_routine(args: argparse.Namespace) -> int:
     from cooldownd.core.wording import how_long, level_word
     from cooldownd.routinefile import load_library
 
-    settings = cfg.load(args.config)[0]
+    settings = _load(args.config)
     library = load_library(settings.routines.file)
     routine = choose(library, Level(args.level), args.sport)
     if args.dry_run:
@@ -91,7 +97,7 @@ def cmd_routine(args: argparse.Namespace) -> int:
     return _foreground(_walk_here(settings, library, routine, "", title=title, start_after=0.0))
 
 
-async def _walk_here(settings: cfg.Settings, library: Library, routine: Routine, headline: str, *, title: str,
+async def _walk_here(settings: Settings, library: Library, routine: Routine, headline: str, *, title: str,
                      start_after: float, fast: bool = False, curve: tuple[float, Any] | None = None,
                      **about: Any) -> Outcome:
     """Walk through ``routine`` in the foreground; ``cooldownd next`` and the like reach it too.
@@ -146,7 +152,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """List heart-rate devices nearby."""
     from cooldownd.live.scan import scan
 
-    settings = cfg.load(args.config)[0]
+    settings = _load(args.config)
     import asyncio
     devices = asyncio.run(scan(args.timeout, adapter=settings.ble.adapter))
     if not devices:
@@ -204,9 +210,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
     from cooldownd.imports.bulk import import_many
     from cooldownd.routinefile import load_library
+    from cooldownd.quicksettings import snapshot
     from cooldownd.daemon.instance import open_store
 
-    settings = cfg.load(args.config)[0]
+    settings = snapshot(args.config)  # no pydantic: the full settings only to offer (offer_after_import)
     library = load_library(settings.routines.file)
     store = open_store(settings)
     progress = _Progress()
@@ -219,14 +226,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         if changed is not None:
             say_changes(changed, "your [athlete] or [intensity] settings changed since they were assessed")
         counts, results = tally(import_many(
-            args.paths, store=store, settings=settings, athlete=settings.athlete_profile(),
+            args.paths, store=store, athlete=settings.athlete_profile(),
             knobs=settings.intensity_knobs(), library=library, this_year=this_year(), jobs=args.jobs,
             progress=progress, on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")),
             args.json, progress.clear)
         progress.clear()
         print(f"{sum(counts.values())} inputs in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
         if not args.no_notify:
-            offer_after_import(store, settings, library, results)
+            offer_after_import(store, lambda: _load(args.config), library, results)
     finally:
         store.close()
     return 1 if counts.get("error") else 0
@@ -251,13 +258,16 @@ def summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts.get(k, 0)} {k}" for k in ("imported", "duplicate", "skipped", "error"))
 
 
-def offer_after_import(store, settings: cfg.Settings, library, results: list[Result]) -> None:
-    """Offer the newest recent workout: hand it to a running daemon, else on this desktop; else say why not."""
+def offer_after_import(store, full: Callable[[], Settings], library, results: list[Result]) -> None:
+    """Offer the newest recent workout: hand it to a running daemon, else on this desktop; else say why not.
+
+    ``full()``: the validated settings (built only when something was imported)."""
     from cooldownd.daemon.instance import signal_daemon
     from cooldownd.desktop.offers import newest_unoffered, offer_candidates, offer_workout
 
     if not any(r.status == "imported" for r in results):
         return
+    settings = full()
     now = time.time()
     recent, why = offer_candidates(store.workouts(limit=50), now, settings.notify.max_age)
     if not recent:

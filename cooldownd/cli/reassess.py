@@ -10,7 +10,6 @@ import argparse
 import sys
 from typing import TextIO
 
-from cooldownd import settings as cfg
 from cooldownd.record.asof import Change
 
 
@@ -27,9 +26,10 @@ def say_changes(changes: list[Change], why: str, out: TextIO = sys.stderr) -> No
 def cmd_reassess(args: argparse.Namespace) -> int:
     """Judge every stored workout again with the current settings; print what changed."""
     from cooldownd.record.asof import reassess, rules_of
+    from cooldownd.quicksettings import snapshot
     from cooldownd.store import Store
 
-    settings = cfg.load(args.config)[0]
+    settings = snapshot(args.config)
     store = Store.open(settings.store_path())
     try:
         changes = reassess(store, rules_of(settings))

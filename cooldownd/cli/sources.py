@@ -67,7 +67,7 @@ def cmd_import_intervals(args: argparse.Namespace) -> int:
         print(f"{sum(counts.values())} activities from intervals.icu since {since}: {summary(counts)}",
               file=sys.stderr)
         if not args.no_notify:
-            offer_after_import(store, settings, library, results)
+            offer_after_import(store, lambda: settings, library, results)
     finally:
         store.close()
     return 1 if counts.get("error") else 0

@@ -10,9 +10,9 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
-from cooldownd import settings as cfg
+from cooldownd.quicksettings import snapshot
 from cooldownd.errors import CooldownError, StoreError, StoreErrorKind
 from cooldownd.core.wording import ago, format_duration, level_word, sport_word
 from cooldownd.record import lines
@@ -20,18 +20,25 @@ from cooldownd.database import SCHEMA_VERSION, held_damaged
 from cooldownd.reader import open_readonly
 from cooldownd.store import Store
 
+if TYPE_CHECKING:
+    from cooldownd.configfile import Snapshot
+    from cooldownd.settings import Settings
 
-def lock_path(settings: cfg.Settings) -> Path:
+# Only the store's path is read here: the full settings or a quick command's snapshot (quicksettings.py).
+Configured = Union["Settings", "Snapshot"]
+
+
+def lock_path(settings: Configured) -> Path:
     """The lock (and pid) file: next to the store, so one store has one daemon."""
     return settings.store_path().parent / "daemon.lock"
 
 
-def status_path(settings: cfg.Settings) -> Path:
+def status_path(settings: Configured) -> Path:
     """Where the running daemon keeps its status for ``cooldownd status``."""
     return settings.store_path().parent / "status.json"
 
 
-def acquire_lock(settings: cfg.Settings) -> int:
+def acquire_lock(settings: Configured) -> int:
     """Take the single-instance lock; raise CooldownError naming the running pid when held."""
     path = lock_path(settings)
     try:
@@ -55,7 +62,7 @@ def acquire_lock(settings: cfg.Settings) -> int:
     return fd
 
 
-def running_pid(settings: cfg.Settings) -> int | None:
+def running_pid(settings: Configured) -> int | None:
     """The pid of the daemon holding the lock, or None when no daemon runs."""
     path = lock_path(settings)
     try:
@@ -73,12 +80,12 @@ def running_pid(settings: cfg.Settings) -> int | None:
         os.close(fd)
 
 
-def open_store(settings: cfg.Settings) -> Store:
+def open_store(settings: Configured) -> Store:
     """The store for a one-shot command: a database a running daemon holds is never moved aside."""
     return Store.open(settings.store_path(), move_aside=running_pid(settings) is None)
 
 
-def open_for_reading(settings: cfg.Settings) -> Store | None:
+def open_for_reading(settings: Configured) -> Store | None:
     """The store for a command that only reads (history, status, report); None when there is none yet.
 
     Read-only, so safe next to a running daemon. Only a file older than this cooldownd with no daemon
@@ -96,7 +103,7 @@ def open_for_reading(settings: cfg.Settings) -> Store | None:
     return store
 
 
-def signal_daemon(settings: cfg.Settings) -> bool:
+def signal_daemon(settings: Configured) -> bool:
     """Ask a running daemon to look for new workouts to offer (SIGUSR1); False when none runs."""
     pid = running_pid(settings)
     if pid is None:
@@ -110,7 +117,7 @@ def signal_daemon(settings: cfg.Settings) -> bool:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``cooldownd status``: what the daemon is doing, or that it is not running."""
-    settings, _ = cfg.load(args.config)
+    settings = snapshot(args.config)  # the store's path only: no pydantic (quicksettings.py)
     fmt = "json" if getattr(args, "json", False) else getattr(args, "format", None)
     if getattr(args, "follow", False) or fmt == "waybar":
         from cooldownd.cli import statusbar

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from cooldownd.configfile import cache_dir
 from cooldownd.core import wording
 from cooldownd.core.coach import Card
 from cooldownd.desktop.chart import hr_chart
@@ -167,8 +168,6 @@ class CuedNotifier:
 
 def make_cues(settings: Settings, library: Library | None = None) -> Cues:
     """Cues from ``[notify]`` and the routines' own pictures (``image`` keys)."""
-    from cooldownd.settings import cache_dir
-
     custom = {}
     if library is not None:
         custom = {name: Path(ex.image) for name, ex in library.exercises.items() if ex.image}

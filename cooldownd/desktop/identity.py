@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from cooldownd.configfile import data_home
+
 from cooldownd.desktop.media import ICON, asset
 
 APP_ID = "cooldownd"
@@ -29,10 +31,7 @@ def desktop_entry(exe: Path) -> str:
 
 def install_identity(exe: Path, home: Path | None = None) -> list[Path]:
     """Write the icon (SVG, and PNG when it can be rendered) and the .desktop file; returns their paths."""
-    if home is None:
-        from cooldownd.settings import data_home
-
-        home = data_home()
+    home = data_home() if home is None else home
     svg = home / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"
     written = [_write(svg, asset(ICON).read_bytes())]
     renderer = shutil.which("rsvg-convert")

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
+from cooldownd.configfile import cache_dir
+
 log = logging.getLogger(__name__)
 
 SIZE = 256  # px: KDE, swaync and xfce4-notifyd draw up to this; dunst (128) and mako (64) scale down
@@ -53,11 +55,7 @@ class Pictures:
 
     def __init__(self, folder: Path | None = None, *, size: int = SIZE,
                  custom: Mapping[str, Path] | None = None, renderer: str | None = "rsvg-convert") -> None:
-        if folder is None:
-            from cooldownd.settings import cache_dir
-
-            folder = cache_dir()
-        self.folder = folder / "images"
+        self.folder = (folder if folder is not None else cache_dir()) / "images"
         self.size = size
         self.custom = dict(custom or {})
         self._renderer = shutil.which(renderer) if renderer else None

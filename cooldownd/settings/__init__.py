@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from cooldownd.configfile import (  # noqa: F401 - where the file is: part of this module's API
+    _xdg, cache_dir, config_home, config_path, data_dir, data_home, environment_keys, read_config, remember, state_dir,
+    store_file,
+)
 from cooldownd.errors import ConfigError
 from cooldownd.settings.sections import (  # noqa: F401 - the sections are part of this module's API
     AthleteSettings, BleSettings, DetectSettings, IntensitySettings, NotifySettings, RoutinesSettings, StoreSettings,
@@ -60,60 +64,16 @@ class Settings(BaseModel):
 
     def store_path(self) -> Path:
         """Where the SQLite database lives."""
-        if self.store.path is not None:
-            return self.store.path.expanduser()
-        return state_dir() / "cooldownd.db"
+        return store_file(self.store.path)
 
 
-def _xdg(var: str, default: str) -> Path:
-    value = os.environ.get(var)
-    return Path(value) if value and os.path.isabs(value) else Path.home() / default
-
-
-def state_dir() -> Path:
-    """``$XDG_STATE_HOME/cooldownd``."""
-    return _xdg("XDG_STATE_HOME", ".local/state") / "cooldownd"
-
-
-def config_home() -> Path:
-    """``$XDG_CONFIG_HOME``."""
-    return _xdg("XDG_CONFIG_HOME", ".config")
-
-
-def data_home() -> Path:
-    """``$XDG_DATA_HOME`` (``~/.local/share``)."""
-    return _xdg("XDG_DATA_HOME", ".local/share")
-
-
-def data_dir() -> Path:
-    """``$XDG_DATA_HOME/cooldownd`` (the report)."""
-    return data_home() / "cooldownd"
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/cooldownd`` (rendered pictures, chimes)."""
-    return _xdg("XDG_CACHE_HOME", ".cache") / "cooldownd"
-
-
-def config_path(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, bool]:
-    """The configuration file to read and whether it was asked for explicitly."""
-    if explicit:
-        return Path(explicit).expanduser(), True
-    if os.environ.get("COOLDOWND_CONFIG"):
-        return Path(os.environ["COOLDOWND_CONFIG"]).expanduser(), True
-    return config_home() / "cooldownd" / "config.toml", False
-
-
-def _read_toml(path: Path, required: bool) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if required:
-            raise ConfigError(f"{path}: no such file; create it or drop --config/COOLDOWND_CONFIG") from None
+def _read_toml(path: Path, raw: bytes | None) -> dict[str, Any]:
+    if raw is None:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(f"{path}: cannot read: {reason}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -145,10 +105,11 @@ def _describe(exc: ValidationError, path: Path) -> str:
 def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tuple[Settings, Path]:
     """Read and validate the configuration; raise ConfigError with one line on any problem."""
     path, required = config_path(explicit)
-    data = _read_toml(path, required)
+    raw = read_config(path, required)
+    data = _read_toml(path, raw)
     token = _toml_data.set(data)
     try:
-        if _environment_sets_keys():
+        if environment_keys():
             settings: Settings = _with_environment()(**overrides)
         else:  # what pydantic-settings does with an empty environment: init values over the TOML
             settings = Settings.model_validate(_deep_update(data, overrides))
@@ -156,12 +117,9 @@ def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tu
         raise ConfigError(_describe(exc, path)) from exc
     finally:
         _toml_data.reset(token)
+    if not overrides:
+        remember(path, required, raw, settings)
     return settings, path
-
-
-def _environment_sets_keys() -> bool:
-    """Any ``COOLDOWND_`` variable pydantic-settings could read (it matches names case-insensitively)."""
-    return any(k.lower().startswith("cooldownd_") and k.lower() != "cooldownd_config" for k in os.environ)
 
 
 def _deep_update(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
