@@ -50,7 +50,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 async def _demo(settings: Settings, fast: bool) -> int:
     from cooldownd.core.hrcurve import compact
-    from cooldownd.core.wording import offer_title, workout_line
+    from cooldownd.core.wording import (
+        format_duration, level_word, offer_title, result_word, sport_word, stretches, workout_line)
     from cooldownd.core.routines import choose
     from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
     from cooldownd.record.recorder import Rules, summarise
@@ -63,16 +64,17 @@ async def _demo(settings: Settings, fast: bool) -> int:
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     if fast:
         routine = _shortened(routine, 1)
-    print(f"demo: a synthetic {DEMO_MINUTES}-minute ride: avg HR {a.avg_hr:.0f}, NP {a.np:.0f} W, IF {a.if_:.2f}, "
-          f"TSS {a.tss:.0f}, load {a.load:.0f} ({a.load_source}) -> {a.level.value}; routine {routine.name}, "
-          f"{len(routine.steps)} steps", flush=True)
+    print(f"demo: a synthetic {format_duration(a.duration_s or 0)} {sport_word(workout.sport, workout.sub_sport)}, "
+          f"average heart rate {a.avg_hr:.0f} bpm, normalized power {a.np:.0f} W (intensity {a.if_:.2f}, "
+          f"TSS {a.tss:.0f})\ndemo: {a.reason or level_word(a.level)}; "
+          f"{stretches(len(routine.steps), routine.total_s)}", flush=True)
     outcome = await _walk_here(settings, library, routine, workout_line(workout.sport, workout.sub_sport,
                                                                        a.duration_s, a.load),
                                title=offer_title(a.level, workout.sport, workout.sub_sport), start_after=1.0 if fast
                                else 15.0, fast=fast, load=a.load, hrr60=workout.hrr60, ended_at=workout.end,
                                curve=(workout.start, compact(((r.t, r.hr) for r in workout.records), workout.start,
                                                              workout.end)))
-    print(f"demo: walk-through {outcome.result.value if outcome.result else 'ended'}, "
+    print(f"demo: walk-through {result_word(outcome.result) if outcome.result else 'ended'}, "
           f"{outcome.steps_done} of {len(routine.steps)} steps held through", flush=True)
     return 0
 

@@ -255,11 +255,16 @@ HINT_DUNST = "Middle-click goes on; closing asks again later. Or: cooldownd star
 HINT_MAKO = "makoctl menu goes on. Or: cooldownd start / next / later / stop."
 
 
+def result_word(result: object) -> str:
+    """ "snoozed out" for ``snoozed_out``: how a walk-through ended, in words (a coach Result or its value)."""
+    return str(getattr(result, "value", result)).replace("_", " ")
+
+
 def walkthrough(outcome: dict | None, offered: bool = False) -> str:
     """A stored walk-through in a few words: "completed, 3 min 10 s stretched", "snoozed out", "offered"."""
     if not outcome or not outcome.get("result"):
         return "offered" if offered or (outcome or {}).get("offered_at") else "-"
-    text = str(outcome["result"]).replace("_", " ")
+    text = result_word(outcome["result"])
     if outcome.get("stretched_s"):
         text += f", {format_span(outcome['stretched_s'])} stretched"
     return text

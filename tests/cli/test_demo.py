@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +25,10 @@ def test_demo_fast_without_a_session_bus_prints_the_whole_walk(monkeypatch) -> N
     elapsed = time.monotonic() - t0
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "-> hard" in out, out  # the synthetic 45-minute ride is a hard one
+    assert "demo: hard: load " in out, out  # the synthetic 45-minute ride is a hard one, said with its reason
+    # words a person uses: no routine or level ids (cycling.hard, very_hard), no Python reprs
+    for text in (out, re.sub(r"(?m)^\d\d:\d\d:\d\d \w+ [\w.]+: ", "", result.stderr)):  # log lines: their words
+        assert not re.search(r"\b[a-z]+[._][a-z]+\b|Level\.|Result\.|'\w+'", text), text
     cards = [line for line in out.splitlines() if line.startswith("== ")]
     assert cards[0] == "== Cool-down after your hard ride"
     steps = [c for c in cards if c[3:4].isdigit()]
