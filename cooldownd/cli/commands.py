@@ -194,13 +194,13 @@ def _human(r: Result) -> str:
     if r.status in ("skipped", "error"):
         return f"{r.status:<9} {r.file}: {r.error}"
     if r.status == "duplicate" or r.summary is None:
-        return f"duplicate {r.file}"
-    from cooldownd.core.wording import format_duration, level_word
+        return f"duplicate {r.file}" + (f": {r.error}" if r.error else "")
+    from cooldownd.core.wording import format_duration, level_word, sport_word
 
     s = r.summary
     note = f"  ({s.note})" if s.note else ""
-    return (f"imported  {r.file}: {s.sport} {format_duration(s.duration_s or 0)}, load {s.load} "
-            f"({s.load_source}), {s.reason or level_word(s.level)}{note}")
+    why = s.reason or (level_word(s.level) + ("" if s.load is None else f", load {round(s.load)}"))
+    return f"imported  {r.file}: {format_duration(s.duration_s or 0)} {sport_word(s.sport, s.sub_sport)}, {why}{note}"
 
 
 def print_result(r: Result, as_json: bool) -> None:
@@ -233,7 +233,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress=progress, on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")),
             args.json, progress.clear)
         progress.clear()
-        print(f"{sum(counts.values())} inputs in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
+        n = sum(counts.values())
+        print(f"{n} input{'s' if n != 1 else ''} in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
         if not args.no_notify:
             offer_after_import(store, lambda: _load(args.config), library, results)
     finally:

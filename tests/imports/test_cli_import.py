@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -47,6 +48,22 @@ def test_json_lines_and_exit_codes(tmp_path: Path) -> None:
     again = run_cli("--config", str(cfg), "import", "--json", "--no-notify", str(tmp_path / "ride.fit"))
     assert again.returncode == 0
     assert json.loads(again.stdout)["status"] == "duplicate"
+
+
+def test_human_lines_are_words_and_a_failed_file_again_says_why(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    (tmp_path / "ride.fit").write_bytes(fitgen.ride(minutes=30))
+    (tmp_path / "broken.fit").write_bytes(b".FIT but not really" * 3)
+    first = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "ride.fit"))
+    line = first.stdout.strip()
+    assert first.returncode == 0 and line.startswith(f"imported  {tmp_path / 'ride.fit'}: 30 min ride, "), line
+    assert not re.search(r"\((tss|hrss|device|duration)\)|\bcycling\b", line), line  # no internal ids
+    assert "1 input in " in first.stderr, first.stderr
+    failed = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "broken.fit"))
+    again = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "broken.fit"))
+    reason = failed.stdout.strip().split(": ", 1)[1]
+    assert failed.returncode == 1 and again.stdout.startswith(f"duplicate {tmp_path / 'broken.fit'}: ")
+    assert reason in again.stdout, (failed.stdout, again.stdout)  # not a bare "duplicate": why it failed
 
 
 def test_missing_path_is_one_error_line(tmp_path: Path) -> None:
