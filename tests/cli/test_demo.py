@@ -79,3 +79,15 @@ def test_help_lists_every_command_and_loads_no_heavy_library() -> None:
             "'desktop_notifier', 'pydantic', 'dbus_fast') if m in sys.modules]\nprint('HEAVY', heavy)")
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert "HEAVY []" in probe.stdout, probe.stdout + probe.stderr
+
+
+def test_every_commands_help_says_what_it_does_and_what_each_option_means() -> None:
+    import argparse
+
+    from cooldownd.cli import _parser
+
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        assert parser.description, f"cooldownd {name} --help says nothing about what {name} does"
+        unexplained = [a.dest for a in parser._actions if a.help is None]
+        assert not unexplained, f"cooldownd {name} --help: {unexplained} without a help text"

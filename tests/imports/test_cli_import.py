@@ -102,6 +102,7 @@ def test_recent_rides_offer_only_the_newest_once(tmp_path: Path) -> None:
     assert all(h["reason"].startswith(h["level"].replace("_", " ") + ": load ") for h in history)
     lines = run_cli("--config", str(cfg), "history").stdout.splitlines()
     assert [h["reason"] in line for h, line in zip(history, lines)] == [True, True]
+    assert [line.split()[2] for line in lines] == ["run", "ride"], lines  # sports in words, not FIT ids
     # Importing again, or an older ride later, never offers again.
     (tmp_path / "c.fit").write_bytes(fitgen.ride(start=now - 4 * 3600, minutes=20))
     second = run_cli("--config", str(cfg), "import", str(tmp_path), timeout=60)
