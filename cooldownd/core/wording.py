@@ -139,6 +139,9 @@ def _load_words(reason: Reason) -> str:
     return load
 
 
+THOUGH = ", though "  # in a reason: the level is above what its load alone would give
+
+
 def reason_words(level: Level | str, reason: Reason | None) -> str:
     """Why a workout got its level, in words: "hard: load 112 from power, FTP 250 from your settings".
 
@@ -151,7 +154,7 @@ def reason_words(level: Level | str, reason: Reason | None) -> str:
         basis = {name: (value, source) for name, value, source in reason.basis}
         max_hr, src = basis.get("max_hr", (0, ""))
         return (f"{word}: {format_duration(reason.minutes_above_90 * 60)} above 90 % of heart-rate reserve "
-                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}), though {_load_words(reason)}")
+                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}){THOUGH}{_load_words(reason)}")
     return f"{word}: {_load_words(reason)}"
 
 
@@ -195,9 +198,15 @@ def offer_title(level: Level | str, sport: str, sub_sport: str = "generic") -> s
     return f"Cool-down after your {level_word(level)} {sport_word(sport, sub_sport)}"
 
 
-def workout_line(sport: str, sub_sport: str, duration_s: float | None, load: float | None) -> str:
-    """ "45 min ride, load 85": the workout in a few words, for the offer."""
+def workout_line(sport: str, sub_sport: str, duration_s: float | None, load: float | None,
+                 reason: str | None = None) -> str:
+    """ "45 min ride, load 85": the workout in a few words, for the offer.
+
+    A level above its load (``reason`` says why, "though load 34") says why here too:
+    "26 min run, 14 min above 90 % of heart-rate reserve, load 34"."""
     text = f"{format_duration(duration_s or 0)} {sport_word(sport, sub_sport)}"
+    if reason and THOUGH in reason:
+        text += ", " + reason.split(THOUGH)[0].split(": ", 1)[-1].split(" (")[0]
     return text if load is None else f"{text}, load {round(load)}"
 
 

@@ -57,3 +57,24 @@ def test_no_card_carries_an_id_or_a_repr(level: Level, buttons: bool) -> None:
             for card in cards:
                 for text in (card.title, card.body):
                     assert not ID_OR_REPR.search(text), (sport, level, presses, text)
+
+
+def test_an_offer_whose_level_is_above_its_load_says_why_on_the_card() -> None:
+    """Issue 18 item 3: "Very hard run: 26 min, load 34" always says why, on the cards as in history."""
+    from cooldownd.core.intensity import Knobs, assess
+    from cooldownd.core.model import Athlete, Record, Workout
+    from cooldownd.core.wording import reason_words
+
+    hrs = [120] * 660 + [185] * 900  # 26 min, 15 of them at >= 90 % of heart-rate reserve
+    ride = Workout(sport="running", sub_sport="generic", start=0.0, end=1560.0, duration_s=1560.0, elapsed_s=1560.0,
+                   records=tuple(Record(float(t), hr=h) for t, h in enumerate(hrs)))
+    a = assess(ride, Athlete(max_hr=190, resting_hr=50, lthr=175))
+    assert a.level is Level.VERY_HARD and a.load < Knobs().hard_below
+    line = workout_line("running", "generic", a.duration_s, a.load, reason_words(a.level, a.reason))
+    assert line == f"26 min run, 15 min above 90 % of heart-rate reserve, load {round(a.load)}"
+    coach = Coach(choose(load_library(), a.level, "running"), line, KNOBS, buttons=True, level=a.level, load=a.load,
+                  title=offer_title(a.level, "running"))
+    offer = coach.start(0.0)
+    assert offer.title == "Cool-down after your very hard run" and "above 90 % of heart-rate reserve" in offer.body
+    # an ordinary level reads as before
+    assert workout_line("running", "generic", 1560, 85.0, "hard: load 85 from heart rate") == "26 min run, load 85"
