@@ -53,7 +53,7 @@ async def _demo(settings: Settings, fast: bool) -> int:
     from cooldownd.core.wording import (
         format_duration, level_word, offer_title, result_word, sport_word, stretches, workout_line)
     from cooldownd.core.routines import choose
-    from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
+    from cooldownd.cli.demo import DEMO_ATHLETE, synthetic_ride
     from cooldownd.record.recorder import Rules, summarise
     from cooldownd.routinefile import load_library
 
