@@ -82,18 +82,17 @@ async def _demo(settings: Settings, fast: bool) -> int:
 def cmd_routine(args: argparse.Namespace) -> int:
     """Print a routine, or walk through it now."""
     from cooldownd.core.routines import choose
-    from cooldownd.core.wording import how_long, level_word
+    from cooldownd.core.wording import SIDE_WORDS, how_long, level_word, routine_line
     from cooldownd.routinefile import load_library
 
     settings = _load(args.config)
     library = load_library(settings.routines.file)
     routine = choose(library, Level(args.level), args.sport)
     if args.dry_run:
-        total = sum(s.hold_s for s in routine.steps)
-        print(f"{routine.name}: {len(routine.steps)} steps, {total // 60} min {total % 60} s of holds")
+        print(routine_line(routine.level, routine.group, len(routine.steps), routine.total_s))
         for i, step in enumerate(routine.steps, 1):
-            side = f" ({step.side})" if step.side else ""
-            print(f"{i:>2}. {step.title}{side}, {how_long(step.hold_s, step.moves, step.reps)}: {step.text}")
+            side = f" ({SIDE_WORDS.get(step.side, step.side)})" if step.side else ""
+            print(f"{i:>2}. {step.title}{side}: {how_long(step.hold_s, step.moves, step.reps)}. {step.text}")
         return 0
     title = f"Cool-down, {level_word(routine.level)} routine"
     return _foreground(_walk_here(settings, library, routine, "", title=title, start_after=0.0))

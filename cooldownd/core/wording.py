@@ -221,6 +221,14 @@ SAFETY = "Go gently: a stretch should never hurt, and never force it."
 SIDE_WORDS = {"left": "left side", "right": "right side", "both": "both sides"}
 
 
+_GROUP_WORDS = {"cycling": "a ride", "running": "a run", "strength": "strength training", "any": "any workout"}
+
+
+def routine_line(level: Level | str, group: str, n: int, total_s: float) -> str:
+    """ "Very hard cool-down after a run: 10 stretches, about 6 min": a routine as ``routine --dry-run`` names it."""
+    return f"{level_word(level).capitalize()} cool-down after {_GROUP_WORDS.get(group, group)}: {stretches(n, total_s)}"
+
+
 def stretches(n: int, total_s: float) -> str:
     """ "6 stretches, about 4 min"."""
     return f"{n} stretch{'es' if n != 1 else ''}, about {format_duration(max(60, total_s))}"

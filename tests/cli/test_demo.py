@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from dbus_fast.aio import MessageBus
 
 from conftest import run_cli
@@ -91,3 +92,17 @@ def test_every_commands_help_says_what_it_does_and_what_each_option_means() -> N
         assert parser.description, f"cooldownd {name} --help says nothing about what {name} does"
         unexplained = [a.dest for a in parser._actions if a.help is None]
         assert not unexplained, f"cooldownd {name} --help: {unexplained} without a help text"
+
+
+@pytest.mark.parametrize("level, sport, first", [
+    ("very_hard", "running", "Very hard cool-down after a run: 10 stretches, about 6 min"),
+    ("light", "cycling", "Light cool-down after a ride: "), ("moderate", "surfing", "Moderate cool-down after any workout: "),
+])
+def test_routine_dry_run_names_the_routine_and_its_steps_in_words(level: str, sport: str, first: str) -> None:
+    result = run_cli("routine", "--level", level, "--sport", sport, "--dry-run")
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[0].startswith(first), result.stdout + result.stderr
+    n = int(lines[0].split(": ")[1].split()[0])
+    assert [line.split(".")[0].strip() for line in lines[1:]] == [str(i) for i in range(1, n + 1)], lines
+    assert all(re.search(r": (Hold \d+ s|Slowly, (\d+ times|for \d+ s))\. \S", line) for line in lines[1:]), lines
+    assert not re.search(r"\b[a-z]+[._][a-z]+\b|\((left|right|both)\)", result.stdout), result.stdout
