@@ -194,3 +194,14 @@ def test_import_no_notify_loads_no_desktop_bluetooth_or_event_loop_code(tmp_path
     loaded = set(out.stderr.split())
     for heavy in ("bleak", "desktop_notifier", "dbus_fast", "asyncio", "pydantic_settings"):
         assert heavy not in loaded, heavy
+
+
+def test_status_names_the_last_workout_in_words(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    start = time.time() - 3 * 86400
+    (tmp_path / "ride.fit").write_bytes(fitgen.ride(start=start, minutes=30))
+    assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "ride.fit")).returncode == 0
+    out = run_cli("--config", str(cfg), "status").stdout.splitlines()
+    assert out[0].startswith("cooldownd is not running"), out
+    assert re.fullmatch(r"last workout: 30 min ride, (light|moderate|hard|very hard), load \d+, "
+                        r"ended \d{4}-\d\d-\d\d \d\d:\d\d UTC \(3 days ago\)", out[1]), out
