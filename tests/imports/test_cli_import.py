@@ -103,6 +103,8 @@ def test_recent_rides_offer_only_the_newest_once(tmp_path: Path) -> None:
     lines = run_cli("--config", str(cfg), "history").stdout.splitlines()
     assert [h["reason"] in line for h, line in zip(history, lines)] == [True, True]
     assert [line.split()[2] for line in lines] == ["run", "ride"], lines  # sports in words, not FIT ids
+    stretched = history[0]["walkthrough"]["stretched_s"]
+    assert stretched >= 4 and f"walk-through: completed, {stretched:.0f} s stretched" in lines[0], lines
     # Importing again, or an older ride later, never offers again.
     (tmp_path / "c.fit").write_bytes(fitgen.ride(start=now - 4 * 3600, minutes=20))
     second = run_cli("--config", str(cfg), "import", str(tmp_path), timeout=60)
