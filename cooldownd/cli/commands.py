@@ -66,7 +66,8 @@ async def _demo(settings: Settings, fast: bool) -> int:
         routine = _shortened(routine, 1)
     print(f"demo: a synthetic {format_duration(a.duration_s or 0)} {sport_word(workout.sport, workout.sub_sport)}, "
           f"average heart rate {a.avg_hr:.0f} bpm, normalized power {a.np:.0f} W (intensity {a.if_:.2f}, "
-          f"TSS {a.tss:.0f})\ndemo: {a.reason or level_word(a.level)}; "
+          f"TSS {a.tss:.0f})\ndemo: {level_word(a.level)}: load {a.load:.0f} from power, FTP {DEMO_ATHLETE.ftp} W "
+          f"(the demo's rider, not your settings); "
           f"{stretches(len(routine.steps), routine.total_s)}", flush=True)
     outcome = await _walk_here(settings, library, routine, workout_line(workout.sport, workout.sub_sport,
                                                                        a.duration_s, a.load),
