@@ -26,7 +26,9 @@ def cmd_config(args: argparse.Namespace) -> int:
             raise
         for problem in exc.problems:  # check: every problem, a line each
             print(f"cooldownd: configuration error: {problem}", file=sys.stderr)
-        return 78
+        from cooldownd.cli import EXIT_CONFIG
+
+        return EXIT_CONFIG
     from cooldownd.routinefile import load_library
 
     load_library(settings.routines.file)
