@@ -10,13 +10,16 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cooldownd.daemon import tree, watch
 from cooldownd.daemon.ingest import Ingest
 from cooldownd.imports.inputs import inputs
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
-from cooldownd.settings import WatchSettings
+
+if TYPE_CHECKING:  # pydantic stays out of the daemon (plainsettings.py)
+    from cooldownd.settings import WatchSettings
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from cooldownd.daemon.ingest import Ingest, load_state, save_state
 from cooldownd.errors import ConfigError
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
-from cooldownd.settings import IntervalsSettings
 from cooldownd.sources import intervals as icu
 
 if TYPE_CHECKING:
+    from cooldownd.settings import IntervalsSettings
     import httpx
 
 log = logging.getLogger(__name__)
