@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cooldownd import plainsettings
+from cooldownd.daemon import memory
 from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.daemon.status import Status
 from cooldownd.daemon.supervise import exit_backstop, supervise
@@ -248,6 +249,7 @@ class Daemon:
             finally:
                 again = None
                 await notifier.aclose()
+                memory.release()  # what the cards, pictures and chimes left
 
     async def _control(self) -> None:
         """Answer ``cooldownd start|next|later|stop`` for the daemon's walk-throughs, all its life."""

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cooldownd.daemon import memory
 from cooldownd.record.summary import Result
 from cooldownd.asyncstore import AsyncStore
 from cooldownd.store import Store
@@ -83,6 +84,7 @@ class Ingest:
                        label: str | None = None) -> list[Result]:
         """Import ``items``; ``source`` (and its ``label``) delivered when a new workout came of them."""
         results = await self.store.call(_import, items, self.rules())
+        memory.release()  # the decoded file's buffers
         fresh = [r.summary for r in results if r.status == "imported" and r.summary is not None]
         for r in results:
             if r.status == "imported" and r.summary is not None:
