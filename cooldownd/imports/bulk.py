@@ -69,6 +69,12 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None
     importer.settle_as_of(store, job.rules, results, on_reassessed)
 
 
+def import_with(pool: _Pool, named: list, store: Any, job: importer.Job) -> Iterator[Result]:
+    """``named`` inputs through a pool the caller keeps (the daemon's decoding process: daemon/importworker.py),
+    in input order; the caller settles the as-of assessments."""
+    yield from _run(named, store, job, pool, None)
+
+
 @dataclass(slots=True)
 class _Slot:
     """One thing to settle in input order: a ready line, or a file."""
@@ -224,6 +230,9 @@ class _Pool:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = self._start() if self.deaths < MAX_POOL_DEATHS else None
         log.warning("bulk import: a worker process died; %s", "started new ones" if self.executor else "giving up")
+
+
+Pool = _Pool  # kept by the daemon across imports (daemon/importworker.py)
 
 
 def _reduce_mapping(m: MappingProxyType) -> tuple:
