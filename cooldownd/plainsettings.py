@@ -131,7 +131,9 @@ def validated_json(argv: list[str]) -> str:
         settings, path = cfg.load(argv[0] if argv else None)
     except ConfigError as exc:
         return json.dumps({"error": str(exc)})
-    return json.dumps({"settings": encode(settings), "path": os.fsdecode(path)})
+    data = encode(settings)
+    data["section"] = "Settings"  # with COOLDOWND_ variables set, a subclass read through pydantic-settings
+    return json.dumps({"settings": data, "path": os.fsdecode(path)})
 
 
 def encode(value: Any) -> Any:

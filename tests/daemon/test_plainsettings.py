@@ -65,6 +65,7 @@ def test_defaults_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("COOLDOWND_BLE__ENABLED", "false")
     plain = plainsettings.load(None)[0]
     assert (plain.notify.snooze, plain.ble.enabled) == (300.0, False)
+    assert isinstance(plain, plainsettings.PlainSettings) and plain.store_path() == cfg.load(None)[0].store_path()
 
 
 @pytest.mark.parametrize("text", ["[athlete]\nmax_hr = 20\n", "[notify]\nbackend = \"kde\"\n", "[athlete\n",
