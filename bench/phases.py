@@ -33,8 +33,23 @@ def status_mb(pid: int, key: str) -> float:
     raise KeyError(key)
 
 
+def with_children(cpu: Callable[[int], float]) -> Callable[[int], float]:
+    """CPU seconds of ``pid`` and its living children (the decoding process: daemon/importworker.py)."""
+    def total(pid: int) -> float:
+        kids = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+        return cpu(pid) + sum(_or_zero(cpu, k) for k in kids)
+    return total
+
+
+def _or_zero(cpu: Callable[[int], float], pid: int) -> float:
+    try:
+        return cpu(pid)
+    except OSError:  # it exited meanwhile
+        return 0.0
+
+
 def wait_quiet(pid: int, cpu: Callable[[int], float], timeout: float = 900) -> None:
-    """Until ``pid`` used no CPU (beyond 20 ms) for ``QUIET_S``."""
+    """Until ``pid`` (and its children) used no CPU (beyond 20 ms) for ``QUIET_S``."""
     deadline = time.monotonic() + timeout
     last, since = cpu(pid), time.monotonic()
     while time.monotonic() - since < QUIET_S:
@@ -74,7 +89,7 @@ def run(idle, args: argparse.Namespace, tmp: Path) -> None:  # noqa: ANN001 - be
         rows: list[tuple[str, float, float]] = []
 
         def measure(name: str) -> None:
-            wait_quiet(daemon.pid, lambda pid: idle.sample(pid)["cpu"])
+            wait_quiet(daemon.pid, with_children(lambda pid: idle.sample(pid)["cpu"]))
             time.sleep(args.settle)
             if daemon.poll() is not None:
                 sys.exit(f"bench: the daemon exited: {log.read_text(errors='replace')[-2000:]}")

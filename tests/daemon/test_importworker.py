@@ -16,7 +16,7 @@ from pathlib import Path
 import fitgen
 
 SCRIPT = r"""
-import asyncio, datetime as dt, json, multiprocessing, sys, time
+import asyncio, datetime as dt, json, multiprocessing, os, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from memory_parts import MemoryStatus
@@ -40,6 +40,9 @@ async def main():
         files = sorted(folder.glob("*.fit"))
         out["first"] = [(Path(r.file).name, r.status) for r in await ingest(inputs(files))]
         out["again"] = [r.status for r in await ingest(inputs(files[:1]))]
+        if sys.argv[3] == "exit":  # as the daemon's exit backstop leaves: no clean-up at all
+            print(json.dumps({"worker": multiprocessing.active_children()[0].pid}), flush=True)
+            os._exit(0)
         out["truncated"] = await asyncio.to_thread(ingest.worker.call, rules, incomplete, folder / "cut.part")
         out["children_busy"] = len(multiprocessing.active_children())
         if sys.argv[3] == "kill":
@@ -91,3 +94,12 @@ def test_a_killed_decoding_process_costs_one_line_then_a_fresh_one_takes_the_nex
     out = run(tmp_path, "kill")
     assert out["after_kill"] in (["error"], ["imported"])  # the dead one's file fails or a fresh one decodes it
     assert out["children_later"] == 0 and out["decoders_here"] == []
+
+
+def test_the_decoding_process_does_not_outlive_the_daemon(tmp_path: Path) -> None:
+    files(tmp_path)
+    pid = run(tmp_path, "exit")["worker"]
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < deadline, "the decoding process outlived the process that started it"
+        time.sleep(0.1)
