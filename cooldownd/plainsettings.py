@@ -18,14 +18,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cooldownd.configfile import store_file
+from cooldownd.configfile import Readings
 from cooldownd.errors import ConfigError
-
-if TYPE_CHECKING:
-    from cooldownd.core.intensity import Knobs
-    from cooldownd.core.model import Athlete
 
 log = logging.getLogger(__name__)
 _CHILD = "import sys\nfrom cooldownd.plainsettings import validated_json\nsys.stdout.write(validated_json(sys.argv[1:]))\n"
@@ -97,26 +93,10 @@ class IntervalsSection(Section):
         return bool(self.api_key.get_secret_value()) or self.api_key_file is not None
 
 
-class PlainSettings(Section):
-    """The whole configuration, as ``settings.Settings`` reads."""
+class PlainSettings(Section, Readings):
+    """The whole configuration, as ``settings.Settings`` reads (``store_path()`` and the rest: Readings)."""
 
     __slots__ = ()
-
-    def athlete_profile(self) -> Athlete:
-        """``[athlete]`` as the core's value."""
-        from cooldownd.core.model import Athlete
-
-        return Athlete(**self.athlete.model_dump())
-
-    def intensity_knobs(self) -> Knobs:
-        """``[intensity]`` as the intensity model's constants."""
-        from cooldownd.core.intensity import Knobs
-
-        return Knobs(**self.intensity.model_dump())
-
-    def store_path(self) -> Path:
-        """Where the SQLite database lives."""
-        return store_file(self.store.path)
 
 
 _KINDS: dict[str, type[Section]] = {"Settings": PlainSettings, "IntervalsSettings": IntervalsSection}
