@@ -110,7 +110,7 @@ def validated_json(argv: list[str]) -> str:
     try:
         settings, path = cfg.load(argv[0] if argv else None)
     except ConfigError as exc:
-        return json.dumps({"error": str(exc)})
+        return json.dumps({"error": str(exc), "problems": list(exc.problems)})
     data = encode(settings)
     data["section"] = "Settings"  # with COOLDOWND_ variables set, a subclass read through pydantic-settings
     return json.dumps({"settings": data, "path": os.fsdecode(path)})
@@ -157,7 +157,7 @@ def load(explicit: str | os.PathLike[str] | None = None) -> tuple[Any, Path]:
                              stdin=subprocess.DEVNULL, timeout=CHILD_TIMEOUT_S, check=True).stdout
         answer = json.loads(out)
         if "error" in answer:
-            raise ConfigError(answer["error"])
+            raise ConfigError(answer["error"], tuple(answer["problems"]))
         return decode(answer["settings"]), Path(answer["path"])
     except (OSError, ValueError, KeyError, TypeError, subprocess.SubprocessError) as exc:
         log.debug("settings: the validating child failed (%s); validating here", exc)

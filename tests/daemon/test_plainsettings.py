@@ -69,7 +69,8 @@ def test_defaults_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize("text", ["[athlete]\nmax_hr = 20\n", "[notify]\nbackend = \"kde\"\n", "[athlete\n",
-                                  "[sources.intervals]\napi_key = \"k\"\napi_key_file = \"/k\"\n"])
+                                  "[sources.intervals]\napi_key = \"k\"\napi_key_file = \"/k\"\n",
+                                  "[athlete]\nmax_hr = 20\nlthr = 5\n[ble]\nquiet_s = -1\n"])
 def test_a_broken_configuration_is_the_same_one_line(tmp_path: Path, text: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -77,7 +78,7 @@ def test_a_broken_configuration_is_the_same_one_line(tmp_path: Path, text: str) 
         cfg.load(path)
     with pytest.raises(ConfigError) as plain:
         plainsettings.load(path)
-    assert str(plain.value) == str(model.value)
+    assert (str(plain.value), plain.value.problems) == (str(model.value), model.value.problems)
 
 
 def test_sections_compare_by_value_and_are_frozen(tmp_path: Path) -> None:
