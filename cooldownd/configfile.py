@@ -114,30 +114,42 @@ class RoutinesPart:
     file: Path | None = None
 
 
+class Readings:
+    """What every form of the settings derives the same way: ``Settings`` (pydantic), a quick command's
+    :class:`Snapshot`, the daemon's ``plainsettings.PlainSettings``. Each has ``store``, ``athlete`` and
+    ``intensity`` (sections, or dicts in a snapshot)."""
+
+    __slots__ = ()
+
+    def store_path(self) -> Path:
+        """Where the SQLite database lives."""
+        return store_file(self.store.path)  # type: ignore[attr-defined]
+
+    def athlete_profile(self) -> Athlete:
+        """``[athlete]`` as the core's value."""
+        from cooldownd.core.model import Athlete
+
+        return Athlete(**_values(self.athlete))  # type: ignore[attr-defined]
+
+    def intensity_knobs(self) -> Knobs:
+        """``[intensity]`` as the intensity model's constants."""
+        from cooldownd.core.intensity import Knobs
+
+        return Knobs(**_values(self.intensity))  # type: ignore[attr-defined]
+
+
+def _values(section: Any) -> dict[str, Any]:
+    return section if isinstance(section, dict) else section.model_dump()
+
+
 @dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Readings):
     """The validated values a quick command reads; the same methods as ``Settings`` for them."""
 
     store: StorePart = StorePart()
     routines: RoutinesPart = RoutinesPart()
     athlete: dict[str, Any] = field(default_factory=dict)
     intensity: dict[str, Any] = field(default_factory=dict)
-
-    def store_path(self) -> Path:
-        """Where the SQLite database lives."""
-        return store_file(self.store.path)
-
-    def athlete_profile(self) -> Athlete:
-        """``[athlete]`` as the core's value."""
-        from cooldownd.core.model import Athlete
-
-        return Athlete(**self.athlete)
-
-    def intensity_knobs(self) -> Knobs:
-        """``[intensity]`` as the intensity model's constants."""
-        from cooldownd.core.intensity import Knobs
-
-        return Knobs(**self.intensity)
 
 
 def recall(explicit: str | os.PathLike[str] | None = None) -> Snapshot | None:

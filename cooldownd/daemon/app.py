@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cooldownd import settings as cfg
+from cooldownd import plainsettings
+from cooldownd.daemon import memory
 from cooldownd.daemon.instance import acquire_lock, status_path
 from cooldownd.daemon.status import Status
 from cooldownd.daemon.supervise import exit_backstop, supervise
@@ -34,6 +35,7 @@ from cooldownd.asyncstore import AsyncStore
 from cooldownd.store import Store
 
 if TYPE_CHECKING:
+    from cooldownd import settings as cfg
     from cooldownd.daemon.folders import FolderImporter
     from cooldownd.live.session import LiveSession
     from cooldownd.sources.found import FoundFolders
@@ -174,7 +176,7 @@ class Daemon:
 
         self.sd.reloading()
         try:
-            new, _ = cfg.load(self.config_path)
+            new, _ = plainsettings.load(self.config_path)
             library = load_library(new.routines.file)
         except ConfigError as exc:
             log.error("reload refused, keeping the running configuration: %s", exc)
@@ -247,6 +249,7 @@ class Daemon:
             finally:
                 again = None
                 await notifier.aclose()
+                memory.release()  # what the cards, pictures and chimes left
 
     async def _control(self) -> None:
         """Answer ``cooldownd start|next|later|stop`` for the daemon's walk-throughs, all its life."""
@@ -259,7 +262,7 @@ class Daemon:
 # -- commands -------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """``cooldownd run``: the daemon in the foreground."""
-    settings, path = cfg.load(args.config)
+    settings, path = plainsettings.load(args.config)  # validated in a child: no pydantic resident here
     lock = acquire_lock(settings)
     store = AsyncStore(Store.open(settings.store_path()))
     try:

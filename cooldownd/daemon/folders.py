@@ -10,13 +10,16 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cooldownd.daemon import tree, watch
 from cooldownd.daemon.ingest import Ingest
 from cooldownd.imports.inputs import inputs
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
-from cooldownd.settings import WatchSettings
+
+if TYPE_CHECKING:  # pydantic stays out of the daemon (plainsettings.py)
+    from cooldownd.settings import WatchSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +47,21 @@ class FolderImporter:
 
     async def _watch(self, w: WatchSettings) -> None:
         async with asyncio.TaskGroup() as tg:
-            from cooldownd.imports.partial import incomplete
-
             tg.create_task(watch.watch(self.folders, poll_s=w.poll_s, settle_s=w.settle_s, force_poll=w.force_poll,
-                                       on_file=self._on_file, ready=self.watching, unfinished=incomplete,
+                                       on_file=self._on_file, ready=self.watching, unfinished=self._unfinished,
                                        unfinished_wait_s=w.unfinished_wait_s))
             await self.watching.wait()
             existing = await tree.scan_existing(self.folders)
             if existing:
                 log.info("catching up on %d files in the watched folders", len(existing))
                 await self._import(existing)  # old ones are never offered: notify.max_age decides
+
+    def _unfinished(self, path: Path) -> str | None:
+        """``partial.incomplete`` (it decodes the file) in the decoding process: nothing of it stays here."""
+        from cooldownd.imports.partial import incomplete
+
+        assert self.ingest is not None
+        return self.ingest.worker.call(self.rules(), incomplete, path)
 
     async def _on_file(self, path: Path) -> None:
         await self._import([path])

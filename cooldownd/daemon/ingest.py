@@ -2,7 +2,9 @@
 
 Imports run on a thread of their own with their own database connection: decoding a large (or
 hostile) file takes seconds, and the live journal's batches must not wait behind it. SQLite (WAL)
-serialises the two connections' short write transactions. Every input goes through the importer
+serialises the two connections' short write transactions. Decoding and assessing happen in a
+child process that lingers a minute after the last file (daemon/importworker.py), so nothing a file
+leaves behind stays in the daemon; this thread settles the results in the store. Every input goes through the importer
 (imports/importer.py) and so through the one recorder (record/): a ride downloaded from intervals.icu
 and the same ride copied from the watch are one workout.
 
@@ -22,6 +24,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cooldownd.daemon import memory
+from cooldownd.daemon.importworker import ImportWorker
 from cooldownd.record.summary import Result
 from cooldownd.asyncstore import AsyncStore
 from cooldownd.store import Store
@@ -37,15 +41,13 @@ log = logging.getLogger(__name__)
 DELIVERED_KEY = "sources.delivered"
 
 
-def _import(store: Store, items: Iterable[tuple[str, Loader]], rules: Rules) -> list[Result]:
-    """On the import thread: import ``items`` (each in its own error boundary)."""
-    from cooldownd.imports.importer import import_inputs
+def _import(store: Store, items: Iterable[tuple[str, Loader]], rules: Rules, worker: ImportWorker) -> list[Result]:
+    """On the import thread: import ``items`` (each in its own error boundary), decoded in ``worker``'s process."""
 
     def said(changes: list[Change]) -> None:
         log_reassessed(changes, "older workouts imported now came before it")
 
-    return list(import_inputs(items, store=store, athlete=rules.athlete, knobs=rules.knobs, library=rules.library,
-                              this_year=rules.this_year, on_reassessed=said))
+    return worker.run(items, store, rules, said)
 
 
 def log_reassessed(changes: Iterable[Change], why: str) -> None:
@@ -63,6 +65,12 @@ class Ingest:
                  offers: asyncio.Queue[int | None]) -> None:
         self.store_path, self.rules, self.status, self.offers = store_path, rules, status, offers
         self._store: AsyncStore | None = None
+        self._worker = ImportWorker()
+
+    @property
+    def worker(self) -> ImportWorker:
+        """The decoding process imports (and the folders' completeness checks) go through."""
+        return self._worker
 
     @property
     def store(self) -> AsyncStore:
@@ -75,6 +83,7 @@ class Ingest:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self._worker.stop)
         if self._store is not None:
             await asyncio.to_thread(self._store.close)
             self._store = None
@@ -82,7 +91,8 @@ class Ingest:
     async def __call__(self, items: Iterable[tuple[str, Loader]], *, source: str | None = None,
                        label: str | None = None) -> list[Result]:
         """Import ``items``; ``source`` (and its ``label``) delivered when a new workout came of them."""
-        results = await self.store.call(_import, items, self.rules())
+        results = await self.store.call(_import, items, self.rules(), self._worker)
+        memory.release()  # the decoded file's buffers
         fresh = [r.summary for r in results if r.status == "imported" and r.summary is not None]
         for r in results:
             if r.status == "imported" and r.summary is not None:

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cooldownd.core import wording
 from cooldownd.core.coach import Card, Coach, CoachKnobs, Outcome, Phase, QuietHours, plan_offer
@@ -23,9 +23,11 @@ from cooldownd.desktop.pending import Resume
 from cooldownd.desktop.walk import WAKE_S, Stage, walk
 from cooldownd.ports import StatusSink
 from cooldownd.record.summary import Summary
-from cooldownd.settings import NotifySettings, Settings
 from cooldownd.asyncstore import AsyncStore
 from cooldownd.store import Store, WorkoutRow
+
+if TYPE_CHECKING:  # pydantic stays out of the daemon (plainsettings.py)
+    from cooldownd.settings import NotifySettings, Settings
 
 log = logging.getLogger(__name__)
 

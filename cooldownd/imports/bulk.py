@@ -69,6 +69,12 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None
     importer.settle_as_of(store, job.rules, results, on_reassessed)
 
 
+def import_with(pool: _Pool, named: list, store: Any, job: importer.Job) -> Iterator[Result]:
+    """``named`` inputs through a pool the caller keeps (the daemon's decoding process: daemon/importworker.py),
+    in input order; the caller settles the as-of assessments."""
+    yield from _run(named, store, job, pool, None)
+
+
 @dataclass(slots=True)
 class _Slot:
     """One thing to settle in input order: a ready line, or a file."""
@@ -189,7 +195,7 @@ class _Pool:
         ForkingPickler.register(MappingProxyType, _reduce_mapping)
         level = logging.getLogger("cooldownd").getEffectiveLevel()
         return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_init, initargs=(self.job, level))
+                                   initializer=_worker_init, initargs=(self.job, level, os.getpid()))
 
     def submit(self, name: str, data: bytes, sha: str) -> Future:
         """Send one file to a worker (a fresh pool if the last one died); a failed future past the limit."""
@@ -226,6 +232,9 @@ class _Pool:
         log.warning("bulk import: a worker process died; %s", "started new ones" if self.executor else "giving up")
 
 
+Pool = _Pool  # kept by the daemon across imports (daemon/importworker.py)
+
+
 def _reduce_mapping(m: MappingProxyType) -> tuple:
     return _mapping, (dict(m),)
 
@@ -249,11 +258,12 @@ class _Keep(logging.Handler):
         _RECORDS.append(record)
 
 
-def _worker_init(job: importer.Job, level: int) -> None:
+def _worker_init(job: importer.Job, level: int, parent: int | None = None) -> None:
     import signal
 
     from cooldownd.fit import fastfit
 
+    _die_with(parent)
     global _JOB
     _JOB = job
     # a history from many devices has a thousand record layouts or more; a plan costs ~1 ms to build
@@ -262,6 +272,22 @@ def _worker_init(job: importer.Job, level: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [_Keep()]
     root.setLevel(level)
+
+
+def _die_with(parent: int | None) -> None:
+    """Linux: SIGKILL this worker when the process that started it dies (a daemon killed or gone through
+    its exit backstop), instead of leaving it waiting on its queue for ever."""
+    import ctypes
+    import signal
+
+    if parent is None:
+        return
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
 def _work(name: str, data: bytes, sha: str) -> tuple[importer.Prepared, list[logging.LogRecord]]:

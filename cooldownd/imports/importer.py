@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 
 from cooldownd.core.model import Athlete
 from cooldownd.errors import FitImportError
-from cooldownd.fit.decode import decode_messages
-from cooldownd.fit.workouts import FitContent, workouts_from_messages
 from cooldownd.imports.inputs import Loader, expand, failed_line as _failed, gunzip, inputs
 from cooldownd.record import lines
 from cooldownd.record.recorder import Candidate, Rules, record, summarise
@@ -27,6 +25,7 @@ from cooldownd.record.summary import Result
 
 if TYPE_CHECKING:
     from cooldownd.core.intensity import Knobs
+    from cooldownd.fit.workouts import FitContent
     from cooldownd.core.routines import Library
     from cooldownd.ports import Store
 
@@ -123,6 +122,11 @@ def read_fit(name: str, data: bytes) -> tuple[FitContent, str | None]:
     The one path from bytes to workouts: a truncated file gives its readable part, each workout
     carrying the note; a bad CRC or no message at all raises FitImportError.
     """
+    # the decoders (fitparse's tables, fastfit's plans) are imported where a file is read: the daemon
+    # settles what its decoding process prepared (daemon/importworker.py) without ever loading them
+    from cooldownd.fit.decode import decode_messages
+    from cooldownd.fit.workouts import workouts_from_messages
+
     if data[:2] == b"\x1f\x8b":
         data = gunzip(name, data)
     decoded = decode_messages(data, name)

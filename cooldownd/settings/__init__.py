@@ -14,13 +14,13 @@ import functools
 import os
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cooldownd.configfile import (  # noqa: F401 - where the file is: part of this module's API
-    _xdg, cache_dir, config_home, config_path, data_dir, data_home, environment_keys, read_config, remember, state_dir,
-    store_file,
+    Readings, _xdg, cache_dir, config_home, config_path, data_dir, data_home, environment_keys, read_config, remember,
+    state_dir, store_file,
 )
 from cooldownd.errors import ConfigError
 from cooldownd.settings.sections import (  # noqa: F401 - the sections are part of this module's API
@@ -28,15 +28,11 @@ from cooldownd.settings.sections import (  # noqa: F401 - the sections are part 
     Duration, IntervalsSettings, SourcesSettings, WatchSettings, parse_duration,
 )
 
-if TYPE_CHECKING:
-    from cooldownd.core.intensity import Knobs
-    from cooldownd.core.model import Athlete
-
 _toml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("_toml_data", default={})
 
 
-class Settings(BaseModel):
-    """The whole configuration. Build it with :func:`load`."""
+class Settings(Readings, BaseModel):
+    """The whole configuration. Build it with :func:`load`; ``store_path()`` and the rest: ``Readings``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -49,22 +45,6 @@ class Settings(BaseModel):
     store: StoreSettings = StoreSettings()
     intensity: IntensitySettings = IntensitySettings()
     sources: SourcesSettings = SourcesSettings()
-
-    def athlete_profile(self) -> Athlete:
-        """``[athlete]`` as the core's value."""
-        from cooldownd.core.model import Athlete
-
-        return Athlete(**self.athlete.model_dump())
-
-    def intensity_knobs(self) -> Knobs:
-        """``[intensity]`` as the intensity model's constants."""
-        from cooldownd.core.intensity import Knobs
-
-        return Knobs(**self.intensity.model_dump())
-
-    def store_path(self) -> Path:
-        """Where the SQLite database lives."""
-        return store_file(self.store.path)
 
 
 def _read_toml(path: Path, raw: bytes | None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def found_folders(watch: WatchSettings) -> list[Found]:
     """Device and app folders present now (none when ``watch.auto`` is off), minus configured ones; blocking."""
     if not watch.auto:
         return []
-    from cooldownd.settings import config_home, data_home, state_dir
+    from cooldownd.configfile import config_home, data_home, state_dir
 
     configured = [Path(os.path.realpath(p)) for p in expand(watch.folders)]
     out = []

@@ -15,14 +15,17 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cooldownd.daemon.ingest import Ingest, load_state, save_state
 from cooldownd.imports.inputs import inputs
 from cooldownd.ports import StatusSink, Store
 from cooldownd.record.recorder import Rules
-from cooldownd.settings import WatchSettings
 from cooldownd.sources.catalog import found_folders
 from cooldownd.sources.devices import Found
+
+if TYPE_CHECKING:  # pydantic stays out of the daemon (plainsettings.py)
+    from cooldownd.settings import WatchSettings
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,14 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from cooldownd import __version__
 from cooldownd.core import retry
 from cooldownd.errors import ConfigError, IntervalsError, IntervalsFault as Fault
+
+if TYPE_CHECKING:  # httpx (~3 MB resident) is imported when a client is made: only with a key
+    import httpx
 
 MAX_FILE = 256 * 1024 * 1024  # the importer's limit for one file
 MAX_LIST = 32 * 1024 * 1024
@@ -151,6 +152,8 @@ class IntervalsClient:
     """The two calls, over one kept-alive httpx client; use as ``async with IntervalsClient(...) as c``."""
 
     def __init__(self, settings: Any, key: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        import httpx
+
         self.athlete = settings.athlete_id
         self._key = key
         self._http = httpx.AsyncClient(
@@ -182,6 +185,8 @@ class IntervalsClient:
 
     async def _get(self, path: str, limit: int, params: dict[str, str] | None, *,
                    missing_ok: bool = False) -> Any:
+        import httpx
+
         try:
             async with self._http.stream("GET", path, params=params) as resp:
                 if resp.status_code == 404 and missing_ok:

@@ -19,15 +19,17 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from cooldownd.daemon.ingest import Ingest, load_state, save_state
 from cooldownd.errors import ConfigError
 from cooldownd.ports import StatusSink
 from cooldownd.record.recorder import Rules
-from cooldownd.settings import IntervalsSettings
 from cooldownd.sources import intervals as icu
+
+if TYPE_CHECKING:
+    from cooldownd.settings import IntervalsSettings
+    import httpx
 
 log = logging.getLogger(__name__)
 
