@@ -13,6 +13,7 @@ process that dies (killed, out of memory) costs the files it held an error line,
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from cooldownd.record.recorder import Rules
     from cooldownd.record.summary import Result
 
+log = logging.getLogger(__name__)
 LINGER_S = 60.0
 
 
@@ -46,7 +48,14 @@ class ImportWorker:
         with self._lock:
             self._disarm()
             try:
-                results = list(bulk.import_with(self._pool_for(job), list(items), store, job))
+                pool = self._pool_for(job)
+            except (OSError, ImportError) as exc:  # no process can be had (a sandbox without /dev/shm)
+                log.warning("decoding in the daemon itself: no decoding process can be started (%s)", exc)
+                return list(importer.import_inputs(items, store=store, athlete=rules.athlete, knobs=rules.knobs,
+                                                   library=rules.library, this_year=rules.this_year,
+                                                   on_reassessed=on_reassessed))
+            try:
+                results = list(bulk.import_with(pool, list(items), store, job))
             finally:
                 self._arm()
         importer.settle_as_of(store, job.rules, results, on_reassessed)
@@ -63,6 +72,9 @@ class ImportWorker:
             self._disarm()
             try:
                 pool = self._pool_for(job)
+            except (OSError, ImportError):  # no process can be had (a sandbox without /dev/shm): here, then
+                return fn(*args)
+            try:
                 assert pool.executor is not None
                 return pool.executor.submit(fn, *args).result()
             except (BrokenProcessPool, OSError):  # the import that follows says what is wrong with the file

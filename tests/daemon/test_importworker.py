@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import fitgen
+import pytest
 
 SCRIPT = r"""
 import asyncio, datetime as dt, json, multiprocessing, os, sys, time
@@ -103,3 +104,22 @@ def test_the_decoding_process_does_not_outlive_the_daemon(tmp_path: Path) -> Non
     while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
         assert time.monotonic() < deadline, "the decoding process outlived the process that started it"
         time.sleep(0.1)
+
+
+def test_without_a_decoding_process_the_daemon_decodes_itself(tmp_path: Path) -> None:
+    """A sandbox where no process pool can start (a read-only /dev/shm: no semaphores) loses no workout."""
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o ro tmpfs /dev/shm"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a mount namespace here: {probe.stderr.decode(errors='replace').strip()}")
+    files(tmp_path)
+    support = Path(__file__).resolve().parents[1] / "support"
+    script = 'mount -t tmpfs -o ro tmpfs /dev/shm && exec "$@"'
+    out = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-c", SCRIPT, str(tmp_path),
+                          str(support), "plain"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["first"] == [["a-ride.fit", "imported"], ["b-run.fit", "imported"], ["c-broken.fit", "error"]]
+    assert got["again"] == ["duplicate"]
+    assert got["truncated"].startswith(f"{len(tmp_path.joinpath('cut.part').read_bytes())} of the")  # still checked
+    assert got["children_busy"] == 0 and got["decoders_here"]  # decoded here, as before the decoding process
+    assert "decoding in the daemon itself: no decoding process can be started" in out.stderr
