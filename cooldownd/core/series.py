@@ -17,15 +17,17 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from bisect import bisect_left
 from itertools import accumulate, compress, repeat
 from operator import floordiv, is_not, sub
+from typing import TYPE_CHECKING
 
-from cooldownd.core.line import Line
-from cooldownd.core.metrics import Pauses
 from cooldownd.core.model import Assessment, Workout
+
+if TYPE_CHECKING:  # imported by build: readers of stored series (status, history) never load the metrics
+    from cooldownd.core.line import Line
 
 MAX_POINTS = 720  # an hour at 5 s, three hours at 15 s: finer than any chart on a laptop screen
 MIN_STEP_S = 5
@@ -67,6 +69,9 @@ def build(workout: Workout, assessment: Assessment, zone_bounds_hrr: Sequence[fl
           power_hold_s: float = 5.0, line: Line | None = None) -> Series | None:
     """The Series of an assessed workout; None when it has neither heart rate nor power to draw
     (``line``: the records' columns, shared with the assessment)."""
+    from cooldownd.core.line import Line
+    from cooldownd.core.metrics import Pauses
+
     start, end = workout.start, workout.end
     line = line if line is not None else Line(workout.records)
     step = step_for(end - start)
