@@ -11,7 +11,14 @@ class CooldownError(Exception):
 
 
 class ConfigError(CooldownError):
-    """The configuration (or a routines file) is invalid. The CLI exits 78."""
+    """The configuration (or a routines file) is invalid. The CLI exits 78.
+
+    The message is one line (the first problem, and how many more); ``problems`` has every one, a line
+    each, for ``config check``."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems or (message,)
 
 
 class FitImportError(CooldownError):

@@ -7,6 +7,9 @@ import inspect
 import pytest
 
 from cooldownd.daemon.status import Status
+from cooldownd.desktop.base import ConsoleBackend, Notifier
+from cooldownd.desktop.cues import CuedNotifier
+from cooldownd.desktop.fdo import DesktopBackend
 from cooldownd.live.ble import HrLink
 from cooldownd.live.events import HrSource
 from cooldownd.ports import StatusSink, Store as StorePort
@@ -21,6 +24,7 @@ def members(proto: type) -> dict[str, inspect.Signature]:
 
 @pytest.mark.parametrize("proto, impl", [
     (StorePort, Store), (StatusSink, Status), (StatusSink, MemoryStatus), (HrSource, HrLink), (HrSource, ReplaySource),
+    (Notifier, ConsoleBackend), (Notifier, DesktopBackend), (Notifier, CuedNotifier),
 ])
 def test_implementation_matches_its_protocol(proto: type, impl: type) -> None:
     wanted = members(proto)

@@ -42,13 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _workout_commands(sub)
     _service_commands(sub)
+    for choice in sub._choices_actions:  # `cooldownd X --help` says what X does, as `cooldownd --help` does
+        sub.choices[choice.dest].description = choice.help
     return p
 
 
 def _workout_commands(sub: argparse._SubParsersAction) -> None:
     """Commands about workouts and their cool-downs."""
     imp = sub.add_parser("import", help="import .fit, .fit.gz, .zip files or folders (or --from intervals)")
-    imp.add_argument("paths", nargs="*", metavar="PATH")
+    imp.add_argument("paths", nargs="*", metavar="PATH", help="a file (.fit, .fit.gz, .zip) or a folder")
     imp.add_argument("--from", dest="source", choices=("intervals",), help="backfill from intervals.icu "
                      "([sources.intervals]) instead of files")
     imp.add_argument("--since", type=_since, metavar="DATE", help="with --from: activities since this date "
@@ -57,14 +59,14 @@ def _workout_commands(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--no-notify", action="store_true", help="record only, never offer a walk-through")
     imp.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: one per core)")
     scan = sub.add_parser("scan", help="list nearby heart-rate devices")
-    scan.add_argument("--timeout", type=float, default=10.0, metavar="S")
+    scan.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to listen (default: 10)")
     rt = sub.add_parser("routine", help="walk through a routine now (or print it)")
-    rt.add_argument("--level", choices=LEVELS, default="moderate")
+    rt.add_argument("--level", choices=LEVELS, default="moderate", help="how hard the workout was (default: moderate)")
     rt.add_argument("--sport", default="generic", help="FIT sport name, e.g. cycling, running, training")
     rt.add_argument("--dry-run", action="store_true", help="print the routine instead of walking through it")
     hist = sub.add_parser("history", help="recent workouts and their walk-throughs")
-    hist.add_argument("--json", action="store_true")
-    hist.add_argument("--limit", type=int, default=20, metavar="N")
+    hist.add_argument("--json", action="store_true", help="one JSON object per line per workout")
+    hist.add_argument("--limit", type=int, default=20, metavar="N", help="the newest N workouts (default: 20)")
     hist.add_argument("--all", action="store_true",
                       help="also the poorer copies a richer record of the same session superseded (marked)")
     sub.add_parser("reassess", help="recompute stored workouts after [athlete] changes")
@@ -83,9 +85,11 @@ def _service_commands(sub: argparse._SubParsersAction) -> None:
                     help="waybar: {text, tooltip, class} for status bars (waybar, i3blocks)")
     st.add_argument("--follow", action="store_true", help="print a line again on every change, until killed")
     cfg = sub.add_parser("config", help="check, show or locate the configuration")
-    cfg.add_argument("action", choices=("check", "show", "path"))
+    cfg.add_argument("action", choices=("check", "show", "path"), help="check: validate it; show: the effective "
+                     "settings as TOML (secrets hidden); path: where it is read from")
     svc = sub.add_parser("service", help="systemd user service")
-    svc.add_argument("action", choices=("install",))
+    svc.add_argument("action", choices=("install",), help="install: write the systemd user unit, our icon and "
+                     ".desktop entry")
     rep = sub.add_parser("report", help="write an HTML report with charts (self-contained, renders offline)")
     rep.add_argument("--out", metavar="FILE", help="where to write it (default: $XDG_DATA_HOME/cooldownd/report.html)")
     rep.add_argument("--open", action="store_true", help="open it in the default browser (xdg-open)")
@@ -178,12 +182,13 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _history_line(e: dict) -> str:
-    from cooldownd.core.wording import format_duration, level_word, walkthrough
+    from cooldownd.core.wording import format_duration, level_word, sport_word, walkthrough
 
     load = e.get("load")
     outcome = walkthrough(e.get("walkthrough"), bool(e.get("offered_at")))
     mark = f"  (superseded by #{e['superseded_by']})" if e.get("superseded_by") else ""
-    return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {e.get('sport') or '?':<10} "
+    sport = sport_word(e.get("sport") or "", e.get("sub_sport") or "generic")
+    return (f"{(e.get('start') or '')[:16].replace('T', ' ')}  {sport:<16} "
             f"{format_duration(e.get('duration_s') or 0):>9}  load {load if load is not None else '-':>5}  "
             f"walk-through: {outcome:<9}  {e.get('reason') or level_word(e.get('level') or '-')}{mark}")
 

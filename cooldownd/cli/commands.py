@@ -50,9 +50,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 async def _demo(settings: Settings, fast: bool) -> int:
     from cooldownd.core.hrcurve import compact
-    from cooldownd.core.wording import offer_title, workout_line
+    from cooldownd.core.wording import (
+        format_duration, level_word, offer_title, result_word, sport_word, stretches, workout_line)
     from cooldownd.core.routines import choose
-    from cooldownd.cli.demo import DEMO_ATHLETE, DEMO_MINUTES, synthetic_ride
+    from cooldownd.cli.demo import DEMO_ATHLETE, synthetic_ride
     from cooldownd.record.recorder import Rules, summarise
     from cooldownd.routinefile import load_library
 
@@ -63,16 +64,18 @@ async def _demo(settings: Settings, fast: bool) -> int:
     routine = choose(library, a.level, workout.sport, workout.sub_sport)
     if fast:
         routine = _shortened(routine, 1)
-    print(f"demo: a synthetic {DEMO_MINUTES}-minute ride: avg HR {a.avg_hr:.0f}, NP {a.np:.0f} W, IF {a.if_:.2f}, "
-          f"TSS {a.tss:.0f}, load {a.load:.0f} ({a.load_source}) -> {a.level.value}; routine {routine.name}, "
-          f"{len(routine.steps)} steps", flush=True)
+    print(f"demo: a synthetic {format_duration(a.duration_s or 0)} {sport_word(workout.sport, workout.sub_sport)}, "
+          f"average heart rate {a.avg_hr:.0f} bpm, normalized power {a.np:.0f} W (intensity {a.if_:.2f}, "
+          f"TSS {a.tss:.0f})\ndemo: {level_word(a.level)}: load {a.load:.0f} from power, FTP {DEMO_ATHLETE.ftp} W "
+          f"(the demo's rider, not your settings); "
+          f"{stretches(len(routine.steps), routine.total_s)}", flush=True)
     outcome = await _walk_here(settings, library, routine, workout_line(workout.sport, workout.sub_sport,
                                                                        a.duration_s, a.load),
                                title=offer_title(a.level, workout.sport, workout.sub_sport), start_after=1.0 if fast
                                else 15.0, fast=fast, load=a.load, hrr60=workout.hrr60, ended_at=workout.end,
                                curve=(workout.start, compact(((r.t, r.hr) for r in workout.records), workout.start,
                                                              workout.end)))
-    print(f"demo: walk-through {outcome.result.value if outcome.result else 'ended'}, "
+    print(f"demo: walk-through {result_word(outcome.result) if outcome.result else 'ended'}, "
           f"{outcome.steps_done} of {len(routine.steps)} steps held through", flush=True)
     return 0
 
@@ -80,18 +83,17 @@ async def _demo(settings: Settings, fast: bool) -> int:
 def cmd_routine(args: argparse.Namespace) -> int:
     """Print a routine, or walk through it now."""
     from cooldownd.core.routines import choose
-    from cooldownd.core.wording import how_long, level_word
+    from cooldownd.core.wording import SIDE_WORDS, how_long, level_word, routine_line
     from cooldownd.routinefile import load_library
 
     settings = _load(args.config)
     library = load_library(settings.routines.file)
     routine = choose(library, Level(args.level), args.sport)
     if args.dry_run:
-        total = sum(s.hold_s for s in routine.steps)
-        print(f"{routine.name}: {len(routine.steps)} steps, {total // 60} min {total % 60} s of holds")
+        print(routine_line(routine.level, routine.group, len(routine.steps), routine.total_s))
         for i, step in enumerate(routine.steps, 1):
-            side = f" ({step.side})" if step.side else ""
-            print(f"{i:>2}. {step.title}{side}, {how_long(step.hold_s, step.moves, step.reps)}: {step.text}")
+            side = f" ({SIDE_WORDS.get(step.side, step.side)})" if step.side else ""
+            print(f"{i:>2}. {step.title}{side}: {how_long(step.hold_s, step.moves, step.reps)}. {step.text}")
         return 0
     title = f"Cool-down, {level_word(routine.level)} routine"
     return _foreground(_walk_here(settings, library, routine, "", title=title, start_after=0.0))
@@ -192,13 +194,13 @@ def _human(r: Result) -> str:
     if r.status in ("skipped", "error"):
         return f"{r.status:<9} {r.file}: {r.error}"
     if r.status == "duplicate" or r.summary is None:
-        return f"duplicate {r.file}"
-    from cooldownd.core.wording import format_duration, level_word
+        return f"duplicate {r.file}" + (f": {r.error}" if r.error else "")
+    from cooldownd.core.wording import format_duration, level_word, sport_word
 
     s = r.summary
     note = f"  ({s.note})" if s.note else ""
-    return (f"imported  {r.file}: {s.sport} {format_duration(s.duration_s or 0)}, load {s.load} "
-            f"({s.load_source}), {s.reason or level_word(s.level)}{note}")
+    why = s.reason or (level_word(s.level) + ("" if s.load is None else f", load {round(s.load)}"))
+    return f"imported  {r.file}: {format_duration(s.duration_s or 0)} {sport_word(s.sport, s.sub_sport)}, {why}{note}"
 
 
 def print_result(r: Result, as_json: bool) -> None:
@@ -231,7 +233,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress=progress, on_reassessed=lambda c: say_changes(c, "older workouts imported now came before them")),
             args.json, progress.clear)
         progress.clear()
-        print(f"{sum(counts.values())} inputs in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
+        n = sum(counts.values())
+        print(f"{n} input{'s' if n != 1 else ''} in {time.monotonic() - t0:.1f} s: {summary(counts)}", file=sys.stderr)
         if not args.no_notify:
             offer_after_import(store, lambda: _load(args.config), library, results)
     finally:

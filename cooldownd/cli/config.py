@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from cooldownd import settings as cfg
+from cooldownd.errors import ConfigError
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -18,7 +19,16 @@ def cmd_config(args: argparse.Namespace) -> int:
         path, _ = cfg.config_path(args.config)
         print(path)
         return 0
-    settings, path = cfg.load(args.config)
+    try:
+        settings, path = cfg.load(args.config)
+    except ConfigError as exc:
+        if args.action != "check" or len(exc.problems) < 2:
+            raise
+        for problem in exc.problems:  # check: every problem, a line each
+            print(f"cooldownd: configuration error: {problem}", file=sys.stderr)
+        from cooldownd.cli import EXIT_CONFIG
+
+        return EXIT_CONFIG
     from cooldownd.routinefile import load_library
 
     load_library(settings.routines.file)

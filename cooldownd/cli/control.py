@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 from cooldownd.desktop.bus_names import CONTROL_IFACE, CONTROL_NAME, CONTROL_PATH
 from cooldownd.errors import CooldownError
 
+log = logging.getLogger(__name__)
 TIMEOUT_S = 8.0
 _NOT_RUNNING = ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner")
 
@@ -40,8 +42,8 @@ async def send(command: str) -> tuple[bool, str]:
     except TimeoutError:
         return False, f"cooldownd did not answer within {TIMEOUT_S:.0f} s"
     except Exception as exc:  # no address, a dead bus socket, a refused connection
-        return False, (f"no session bus to reach cooldownd ({type(exc).__name__}: {exc}); "
-                       "run this inside your desktop session")
+        log.debug("session bus: %s: %s", type(exc).__name__, exc)  # -v: which
+        return False, "no session bus to reach cooldownd; run this inside your desktop session"
     finally:
         if bus is not None:
             bus.disconnect()

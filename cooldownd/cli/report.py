@@ -54,6 +54,18 @@ def build(store: Store | None, since: dt.date | None, now: float, max_age_s: flo
                      generated=dt.datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M"), units=units)
 
 
+def _older(store: Store | None, shown: page.Page) -> str:
+    """Where the workouts are when the page shows none of them: "; no workouts since ..., 5 before: --since ..."."""
+    if shown.entries or store is None:
+        return ""
+    rows = store.workouts(limit=ALL)
+    if not rows:
+        return ""
+    oldest = dt.datetime.fromtimestamp(min(r.start for r in rows)).date()
+    return (f"; no workouts since {shown.first.isoformat()}, {len(rows)} before: "
+            f"cooldownd report --since {oldest.isoformat()} shows them")
+
+
 def write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all; private (health data), folder created 0700."""
     try:
@@ -82,13 +94,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     store = open_for_reading(settings)
     try:
-        text = page.render(build(store, args.since, time.time(), settings.notify.max_age))
+        shown = build(store, args.since, time.time(), settings.notify.max_age)
+        text = page.render(shown)
+        hint = _older(store, shown)
     finally:
         if store is not None:
             store.close()
     out = Path(args.out).expanduser() if args.out else default_out()
     write(out, text)
-    print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KB in {time.monotonic() - t0:.2f} s)")
+    print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KB in {time.monotonic() - t0:.2f} s){hint}")
     if args.open:
         open_in_browser(out)
     return 0

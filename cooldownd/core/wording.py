@@ -139,6 +139,9 @@ def _load_words(reason: Reason) -> str:
     return load
 
 
+THOUGH = ", though "  # in a reason: the level is above what its load alone would give
+
+
 def reason_words(level: Level | str, reason: Reason | None) -> str:
     """Why a workout got its level, in words: "hard: load 112 from power, FTP 250 from your settings".
 
@@ -151,7 +154,7 @@ def reason_words(level: Level | str, reason: Reason | None) -> str:
         basis = {name: (value, source) for name, value, source in reason.basis}
         max_hr, src = basis.get("max_hr", (0, ""))
         return (f"{word}: {format_duration(reason.minutes_above_90 * 60)} above 90 % of heart-rate reserve "
-                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}), though {_load_words(reason)}")
+                f"(max HR {round(max_hr)} {_SOURCE_WORDS.get(src, src)}){THOUGH}{_load_words(reason)}")
     return f"{word}: {_load_words(reason)}"
 
 
@@ -195,9 +198,15 @@ def offer_title(level: Level | str, sport: str, sub_sport: str = "generic") -> s
     return f"Cool-down after your {level_word(level)} {sport_word(sport, sub_sport)}"
 
 
-def workout_line(sport: str, sub_sport: str, duration_s: float | None, load: float | None) -> str:
-    """ "45 min ride, load 85": the workout in a few words, for the offer."""
+def workout_line(sport: str, sub_sport: str, duration_s: float | None, load: float | None,
+                 reason: str | None = None) -> str:
+    """ "45 min ride, load 85": the workout in a few words, for the offer.
+
+    A level above its load (``reason`` says why, "though load 34") says why here too:
+    "26 min run, 14 min above 90 % of heart-rate reserve, load 34"."""
     text = f"{format_duration(duration_s or 0)} {sport_word(sport, sub_sport)}"
+    if reason and THOUGH in reason:
+        text += ", " + reason.split(THOUGH)[0].split(": ", 1)[-1].split(" (")[0]
     return text if load is None else f"{text}, load {round(load)}"
 
 
@@ -210,6 +219,14 @@ def recovery(hrr60: int) -> str:
 # -- the cards of a cool-down: what a person on the mat reads at a glance --------------------------
 SAFETY = "Go gently: a stretch should never hurt, and never force it."
 SIDE_WORDS = {"left": "left side", "right": "right side", "both": "both sides"}
+
+
+_GROUP_WORDS = {"cycling": "a ride", "running": "a run", "strength": "strength training", "any": "any workout"}
+
+
+def routine_line(level: Level | str, group: str, n: int, total_s: float) -> str:
+    """ "Very hard cool-down after a run: 10 stretches, about 6 min": a routine as ``routine --dry-run`` names it."""
+    return f"{level_word(level).capitalize()} cool-down after {_GROUP_WORDS.get(group, group)}: {stretches(n, total_s)}"
 
 
 def stretches(n: int, total_s: float) -> str:
@@ -255,11 +272,16 @@ HINT_DUNST = "Middle-click goes on; closing asks again later. Or: cooldownd star
 HINT_MAKO = "makoctl menu goes on. Or: cooldownd start / next / later / stop."
 
 
+def result_word(result: object) -> str:
+    """ "snoozed out" for ``snoozed_out``: how a walk-through ended, in words (a coach Result or its value)."""
+    return str(getattr(result, "value", result)).replace("_", " ")
+
+
 def walkthrough(outcome: dict | None, offered: bool = False) -> str:
     """A stored walk-through in a few words: "completed, 3 min 10 s stretched", "snoozed out", "offered"."""
     if not outcome or not outcome.get("result"):
         return "offered" if offered or (outcome or {}).get("offered_at") else "-"
-    text = str(outcome["result"]).replace("_", " ")
+    text = result_word(outcome["result"])
     if outcome.get("stretched_s"):
         text += f", {format_span(outcome['stretched_s'])} stretched"
     return text

@@ -86,7 +86,7 @@ class Ingest:
         fresh = [r.summary for r in results if r.status == "imported" and r.summary is not None]
         for r in results:
             if r.status == "imported" and r.summary is not None:
-                log.info("%s: imported %s, %s", r.file, r.summary.sport, r.summary.level.value)
+                log.info("%s: imported: %s", r.file, r.summary.headline)
         for summary in fresh:
             self.status.note_workout(summary)
         if fresh:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from cooldownd.quicksettings import snapshot
 from cooldownd.errors import CooldownError, StoreError, StoreErrorKind
-from cooldownd.core.wording import ago, format_duration, level_word, sport_word
+from cooldownd.core.wording import ago, day_time, format_duration, level_word, sport_word
 from cooldownd.record import lines
 from cooldownd.database import SCHEMA_VERSION, held_damaged
 from cooldownd.reader import open_readonly
@@ -150,11 +150,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
         for words in source_words(data.get("sources") or {}, time.time()):
             print(f"source: {words}")
-    last = data["last_workout"]
-    if last:
-        what = sport_word(last.get("sport") or "generic", last.get("sub_sport") or "generic")
-        print(f"last workout: {what} {format_duration(last.get('duration_s') or 0)}, "
-              f"{level_word(last.get('level') or '?')}, load {last.get('load')}, ended {last.get('end')}")
+    if rows:
+        s = rows[0].summary
+        load = "" if s.load is None else f", load {round(s.load)}"
+        print(f"last workout: {format_duration(s.duration_s or 0)} {sport_word(s.sport, s.sub_sport)}, "
+              f"{level_word(s.level)}{load}, ended {day_time(s.end)} UTC ({ago(time.time() - s.end)} ago)")
     else:
         print("no workouts recorded yet")
     return 0

@@ -103,8 +103,9 @@ async def present_stored(row: WorkoutRow, library: Library, settings: Settings, 
                          until: Callable[[Coach], bool] | None = None) -> Outcome:
     """Offer the cool-down for a stored workout: "Cool-down after your hard ride"."""
     s = row.summary
-    return await present(routine_for(s, library), wording.workout_line(s.sport, s.sub_sport, s.duration_s, s.load),
-                         notifier, coach_knobs(settings.notify), title=wording.offer_title(s.level, s.sport, s.sub_sport),
+    line = wording.workout_line(s.sport, s.sub_sport, s.duration_s, s.load, s.reason)
+    return await present(routine_for(s, library), line, notifier, coach_knobs(settings.notify),
+                         title=wording.offer_title(s.level, s.sport, s.sub_sport),
                          ended_at=s.end, level=s.level, load=s.load, hrr60=s.hrr60, snoozes=snoozes,
                          stage=stage, on_change=on_change, until=until)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from cooldownd.clock import steady
 from cooldownd.core.coach import Card, Coach, Effect, Hide, Outcome
+from cooldownd.core.wording import result_word
 from cooldownd.desktop.notify import CALL_TIMEOUT_S, Notifier, Press
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ async def walk(coach: Coach, notifier: Notifier, *, clock: Callable[[], float] =
                 log.debug("walk: ignoring %r pressed on an older card", press.button)
                 continue
             else:
-                log.info("walk: %r %s on %r", press.button, "asked" if press.command else "pressed",
-                         stage.card.title if stage.card else "(snoozed)")
+                log.info("walk: %s %s on %s", press.button, "asked" if press.command else "pressed",
+                         f'"{stage.card.title}"' if stage.card else "the snoozed offer")
                 effect = coach.press(press.button, clock(), wall(), guard=not press.command)
             stage.card = await _apply(notifier, effect, stage.card, coach, on_change)
             _answer(press, effect, stage.card)
@@ -73,8 +74,9 @@ async def walk(coach: Coach, notifier: Notifier, *, clock: Callable[[], float] =
     finally:
         stage.coach, stage.card = None, None
     outcome = coach.outcome
-    log.info("walk: %s ended %s, %d of %d steps held", coach.routine.name,
-             outcome.result.value if outcome.result else "?", outcome.steps_done, len(coach.routine.steps))
+    log.debug("walk: routine %s ended", coach.routine.name)
+    log.info("walk-through %s, %d of %d steps held", result_word(outcome.result) if outcome.result else "ended",
+             outcome.steps_done, len(coach.routine.steps))
     return outcome
 
 

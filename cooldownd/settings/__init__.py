@@ -84,8 +84,14 @@ def _read_toml(path: Path, raw: bytes | None) -> dict[str, Any]:
     return data
 
 
-def _describe(exc: ValidationError, path: Path) -> str:
-    err = exc.errors()[0]
+def _describe(exc: ValidationError, path: Path) -> ConfigError:
+    """One line for the first problem (and how many more), and every problem a line of its own."""
+    problems = tuple(_problem(err, path) for err in exc.errors())
+    more = f" (+{len(problems) - 1} more: cooldownd config check lists them)" if len(problems) > 1 else ""
+    return ConfigError(problems[0] + more, problems)
+
+
+def _problem(err: Any, path: Path) -> str:
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc) if loc else "(top level)"
     envs = ["COOLDOWND_" + "__".join(p.upper() for p in loc[:n]) for n in range(len(loc), 1, -1)]
@@ -96,10 +102,10 @@ def _describe(exc: ValidationError, path: Path) -> str:
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     value = err.get("input")
-    if err["type"] != "extra_forbidden" and isinstance(value, str | int | float) and not isinstance(value, bool):
+    if err["type"] != "extra_forbidden" and isinstance(value, str | int | float) and not isinstance(value, bool) \
+            and repr(value) not in msg:
         msg = f"{msg} (got {value!r})"
-    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{where}: {key}: {msg}{more}"
+    return f"{where}: {key}: {msg}"
 
 
 def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tuple[Settings, Path]:
@@ -114,7 +120,7 @@ def load(explicit: str | os.PathLike[str] | None = None, **overrides: Any) -> tu
         else:  # what pydantic-settings does with an empty environment: init values over the TOML
             settings = Settings.model_validate(_deep_update(data, overrides))
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from exc
+        raise _describe(exc, path) from exc
     finally:
         _toml_data.reset(token)
     if not overrides:

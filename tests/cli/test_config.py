@@ -61,6 +61,19 @@ def test_broken_configuration_exits_78_with_one_line(tmp_path: Path, text: str |
     assert result.stdout == ""
 
 
+def test_check_lists_every_problem_a_line_each_and_other_commands_say_one(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[athlete]\nmax_hr = "fast"\n[notify]\nmax_age = "banana"\nquiet_hours = "25:00-07:00"\n')
+    check = run_cli("--config", str(path), "config", "check")
+    lines = check.stderr.strip().splitlines()
+    assert check.returncode == 78 and check.stdout == "", check
+    assert [line.split(": ")[3] for line in lines] == ["athlete.max_hr", "notify.max_age", "notify.quiet_hours"], lines
+    assert all("'banana'" not in line or line.count("'banana'") == 1 for line in lines), lines  # said once
+    other = run_cli("--config", str(path), "history")
+    assert other.returncode == 78 and len(other.stderr.strip().splitlines()) == 1, other.stderr
+    assert "(+2 more: cooldownd config check lists them)" in other.stderr, other.stderr
+
+
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     result = run_cli("--config", str(tmp_path / "nope.toml"), "config", "check")
     assert result.returncode == 78

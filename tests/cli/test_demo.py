@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from dbus_fast.aio import MessageBus
 
 from conftest import run_cli
@@ -24,7 +26,10 @@ def test_demo_fast_without_a_session_bus_prints_the_whole_walk(monkeypatch) -> N
     elapsed = time.monotonic() - t0
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "-> hard" in out, out  # the synthetic 45-minute ride is a hard one
+    assert "demo: hard: load " in out, out  # the synthetic 45-minute ride is a hard one, said with its reason
+    # words a person uses: no routine or level ids (cycling.hard, very_hard), no Python reprs
+    for text in (out, re.sub(r"(?m)^\d\d:\d\d:\d\d \w+ [\w.]+: ", "", result.stderr)):  # log lines: their words
+        assert not re.search(r"\b[a-z]+[._][a-z]+\b|Level\.|Result\.|'\w+'", text), text
     cards = [line for line in out.splitlines() if line.startswith("== ")]
     assert cards[0] == "== Cool-down after your hard ride"
     steps = [c for c in cards if c[3:4].isdigit()]
@@ -75,3 +80,29 @@ def test_help_lists_every_command_and_loads_no_heavy_library() -> None:
             "'desktop_notifier', 'pydantic', 'dbus_fast') if m in sys.modules]\nprint('HEAVY', heavy)")
     probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert "HEAVY []" in probe.stdout, probe.stdout + probe.stderr
+
+
+def test_every_commands_help_says_what_it_does_and_what_each_option_means() -> None:
+    import argparse
+
+    from cooldownd.cli import _parser
+
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        assert parser.description, f"cooldownd {name} --help says nothing about what {name} does"
+        unexplained = [a.dest for a in parser._actions if a.help is None]
+        assert not unexplained, f"cooldownd {name} --help: {unexplained} without a help text"
+
+
+@pytest.mark.parametrize("level, sport, first", [
+    ("very_hard", "running", "Very hard cool-down after a run: 10 stretches, about 6 min"),
+    ("light", "cycling", "Light cool-down after a ride: "), ("moderate", "surfing", "Moderate cool-down after any workout: "),
+])
+def test_routine_dry_run_names_the_routine_and_its_steps_in_words(level: str, sport: str, first: str) -> None:
+    result = run_cli("routine", "--level", level, "--sport", sport, "--dry-run")
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[0].startswith(first), result.stdout + result.stderr
+    n = int(lines[0].split(": ")[1].split()[0])
+    assert [line.split(".")[0].strip() for line in lines[1:]] == [str(i) for i in range(1, n + 1)], lines
+    assert all(re.search(r": (Hold \d+ s|Slowly, (\d+ times|for \d+ s))\. \S", line) for line in lines[1:]), lines
+    assert not re.search(r"\b[a-z]+[._][a-z]+\b|\((left|right|both)\)", result.stdout), result.stdout

@@ -7,7 +7,6 @@ steps) is tests/live/test_status_follow.py.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

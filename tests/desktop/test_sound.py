@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import wave
-from array import array
 from pathlib import Path
 
 import pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -49,6 +50,22 @@ def test_json_lines_and_exit_codes(tmp_path: Path) -> None:
     assert json.loads(again.stdout)["status"] == "duplicate"
 
 
+def test_human_lines_are_words_and_a_failed_file_again_says_why(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    (tmp_path / "ride.fit").write_bytes(fitgen.ride(minutes=30))
+    (tmp_path / "broken.fit").write_bytes(b".FIT but not really" * 3)
+    first = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "ride.fit"))
+    line = first.stdout.strip()
+    assert first.returncode == 0 and line.startswith(f"imported  {tmp_path / 'ride.fit'}: 30 min ride, "), line
+    assert not re.search(r"\((tss|hrss|device|duration)\)|\bcycling\b", line), line  # no internal ids
+    assert "1 input in " in first.stderr, first.stderr
+    failed = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "broken.fit"))
+    again = run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "broken.fit"))
+    reason = failed.stdout.strip().split(": ", 1)[1]
+    assert failed.returncode == 1 and again.stdout.startswith(f"duplicate {tmp_path / 'broken.fit'}: ")
+    assert reason in again.stdout, (failed.stdout, again.stdout)  # not a bare "duplicate": why it failed
+
+
 def test_missing_path_is_one_error_line(tmp_path: Path) -> None:
     result = run_cli("--config", str(_config(tmp_path)), "import", "--json", str(tmp_path / "nope.fit"))
     assert result.returncode == 1
@@ -85,6 +102,9 @@ def test_recent_rides_offer_only_the_newest_once(tmp_path: Path) -> None:
     assert all(h["reason"].startswith(h["level"].replace("_", " ") + ": load ") for h in history)
     lines = run_cli("--config", str(cfg), "history").stdout.splitlines()
     assert [h["reason"] in line for h, line in zip(history, lines)] == [True, True]
+    assert [line.split()[2] for line in lines] == ["run", "ride"], lines  # sports in words, not FIT ids
+    stretched = history[0]["walkthrough"]["stretched_s"]
+    assert stretched >= 4 and f"walk-through: completed, {stretched:.0f} s stretched" in lines[0], lines
     # Importing again, or an older ride later, never offers again.
     (tmp_path / "c.fit").write_bytes(fitgen.ride(start=now - 4 * 3600, minutes=20))
     second = run_cli("--config", str(cfg), "import", str(tmp_path), timeout=60)
@@ -176,3 +196,14 @@ def test_import_no_notify_loads_no_desktop_bluetooth_or_event_loop_code(tmp_path
     loaded = set(out.stderr.split())
     for heavy in ("bleak", "desktop_notifier", "dbus_fast", "asyncio", "pydantic_settings"):
         assert heavy not in loaded, heavy
+
+
+def test_status_names_the_last_workout_in_words(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    start = time.time() - 3 * 86400
+    (tmp_path / "ride.fit").write_bytes(fitgen.ride(start=start, minutes=30))
+    assert run_cli("--config", str(cfg), "import", "--no-notify", str(tmp_path / "ride.fit")).returncode == 0
+    out = run_cli("--config", str(cfg), "status").stdout.splitlines()
+    assert out[0].startswith("cooldownd is not running"), out
+    assert re.fullmatch(r"last workout: 30 min ride, (light|moderate|hard|very hard), load \d+, "
+                        r"ended \d{4}-\d\d-\d\d \d\d:\d\d UTC \(3 days ago\)", out[1]), out

@@ -281,3 +281,16 @@ def test_a_corrupt_database_is_reported_not_moved_aside(home: Path) -> None:
         out = run_cli(*args)
         assert out.returncode == 1 and len(out.stderr.splitlines()) == 1 and "corrupt" in out.stderr, out.stderr
     assert sorted(p.name for p in db.parent.iterdir()) == ["cooldownd.db"]
+
+
+def test_a_page_without_the_older_workouts_says_how_to_see_them(tmp_path: Path) -> None:
+    import fitgen
+
+    ride = tmp_path / "old.fit"
+    ride.write_bytes(fitgen.ride(start=dt.datetime(2021, 6, 20, 8, tzinfo=dt.UTC).timestamp(), minutes=30))
+    assert run_cli("import", "--no-notify", str(ride)).returncode == 0
+    out = run_cli("report", "--out", str(tmp_path / "r.html"))
+    assert out.returncode == 0 and out.stdout.startswith(f"wrote {tmp_path / 'r.html'} ("), out
+    assert out.stdout.rstrip().endswith(", 1 before: cooldownd report --since 2021-06-20 shows them"), out.stdout
+    since = run_cli("report", "--out", str(tmp_path / "r.html"), "--since", "2021-06-20")
+    assert "before" not in since.stdout and len(ET.parse(tmp_path / "r.html").findall(".//tbody/tr")) == 1

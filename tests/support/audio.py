@@ -48,7 +48,7 @@ class PulseServer:
              "--disable-shm", "--log-target=stderr", "--log-level=error",
              f"--load=module-native-protocol-unix auth-anonymous=1 socket={self.socket}",
              f"--load=module-null-sink sink_name={SINK} rate={RATE} channels=1",
-             f"--load=module-always-sink"],
+             "--load=module-always-sink"],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.folder / "pulse.log", "wb"))
         deadline = time.monotonic() + 15
         while True:
