@@ -8,11 +8,13 @@ Z1 < 60 %, Z2 60-70 %, Z3 70-80 %, Z4 80-90 %, Z5 >= 90 % HRR.
 from __future__ import annotations
 
 import math
+from itertools import chain, compress
 from typing import NamedTuple
 
 from cooldownd.core.knobs import Knobs
-from cooldownd.core.metrics import (Pauses, beat_stats, exercise_weights, hr_average, normalized_power,
-                                    hrr60, power_segments, rmssd)
+from cooldownd.core.line import Line
+from cooldownd.core.metrics import (HRR_PEAK_S, Pauses, beat_stats, exercise_weights, hr_average, hrr60,
+                                    normalized_power, rmssd)
 from cooldownd.core.model import Assessment, Athlete, Facts, Level, Profile, Reason, Workout
 from cooldownd.core.profile import file_ftp, resolve, resolve_profile, session_max_hr
 
@@ -33,14 +35,22 @@ class _Hr(NamedTuple):
     above_90_min: float
 
 
-def _hr_seconds(workout: Workout, knobs: Knobs, pauses: Pauses) -> tuple[tuple[int, float], ...]:
-    """Exercise seconds at each heart rate: every HR sample held for its time (gaps capped)."""
-    samples = [(r.t, r.hr) for r in workout.records if r.hr]
-    weights = exercise_weights([t for t, _ in samples], workout.start, workout.end, pauses, knobs.max_gap_s)
+def _hr_seconds(workout: Workout, line: Line, knobs: Knobs, pauses: Pauses,
+                every: list[float]) -> tuple[tuple[int, float], ...]:
+    """Exercise seconds at each heart rate: every HR sample held for its time (gaps capped).
+    ``every``: the weights of all the records (they are the HR samples' when every record has HR)."""
+    if all(line.hrs):
+        hrs, weights = line.hrs, every
+    else:
+        keep = list(map(bool, line.hrs))
+        hrs = list(compress(line.hrs, keep))
+        weights = exercise_weights(list(compress(line.times, keep)), workout.start, workout.end, pauses,
+                                   knobs.max_gap_s)
     out: dict[int, float] = {}
-    for (_, hr), w in zip(samples, weights):
+    get = out.get
+    for hr, w in zip(hrs, weights):
         if w > 0:
-            out[hr] = out.get(hr, 0.0) + w
+            out[hr] = get(hr, 0.0) + w
     return tuple(sorted(out.items()))
 
 
@@ -62,7 +72,7 @@ def _hr_metrics(hr_seconds: tuple[tuple[int, float], ...], profile: Profile, kno
                100 * trimp / hour_at_lt if hour_at_lt > 0 else None, edwards, zones[-1] / 60)
 
 
-def _own_avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
+def _own_avg_max_hr(workout: Workout, line: Line, pauses: Pauses, exercise_s: float,
                     knobs: Knobs) -> tuple[float | None, int | None]:
     """Average and highest HR from our samples alone, by the rules in ``knobs`` (see ``assess``)."""
     counts = knobs.hr_rests == "always" or (knobs.hr_rests == "live" and not workout.beats)
@@ -72,29 +82,24 @@ def _own_avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
         if stats is not None and stats[2] >= _MIN_COVERAGE * exercise_s:
             return stats[0], stats[1]
     counted = Pauses(list(workout.pauses) + list(rests)) if rests else pauses
-    recs = workout.records
-    avg = hr_average([r.t for r in recs], [r.hr for r in recs], workout.start, workout.end, counted)
-    peak = max((r.hr for r in recs if r.hr and workout.start <= r.t <= workout.end
-                and counted.running(r.t, r.t + 1e-3) > 0), default=None)
-    return avg, peak
+    avg = hr_average(line.times, line.hrs, workout.start, workout.end, counted)
+    return avg, line.hr_peak(workout.start, workout.end, counted)
 
 
-def _avg_max_hr(workout: Workout, pauses: Pauses, exercise_s: float,
+def _avg_max_hr(workout: Workout, line: Line, pauses: Pauses, exercise_s: float,
                 knobs: Knobs) -> tuple[float | None, int | None]:
     """The device's own figures where its session message has them (FIT profile: session
     ``avg_heart_rate`` / ``max_heart_rate``, "excludes pause time"), else ours."""
-    avg, peak = _own_avg_max_hr(workout, pauses, exercise_s, knobs)
+    avg, peak = _own_avg_max_hr(workout, line, pauses, exercise_s, knobs)
     d = workout.device
     return (d.avg_hr if d.avg_hr is not None else avg), (d.max_hr if d.max_hr is not None else peak)
 
 
-def _power(workout: Workout, knobs: Knobs, pauses: Pauses) -> tuple[float | None, float]:
+def _power(workout: Workout, line: Line, knobs: Knobs, pauses: Pauses) -> tuple[float | None, float]:
     """(NP, seconds with power) over timer-running time."""
-    recs = workout.records
-    segments = power_segments([r.t for r in recs], [r.power for r in recs], workout.start, workout.end,
-                              pauses, knobs.power_hold_s)
+    segments = line.power_segments(workout.start, workout.end, pauses, knobs.power_hold_s)
     if not knobs.np_split_at_pauses:
-        segments = [[w for seg in segments for w in seg]]
+        segments = [list(chain.from_iterable(segments))]
     return normalized_power(segments, knobs.np_window_s), float(sum(map(len, segments)))
 
 
@@ -166,7 +171,7 @@ def _reason(load: float, load_source: str, basis: tuple, used_rule: bool, above_
     return Reason("near_max", load, load_source, basis + tuple(b for b in near if b not in basis), above_90)
 
 
-def measure(workout: Workout, knobs: Knobs = Knobs()) -> Facts:
+def measure(workout: Workout, knobs: Knobs = Knobs(), line: Line | None = None) -> Facts:
     """Everything ``workout`` measured that no athlete value changes (the slow part: its records).
 
     ``avg_hr`` / ``max_hr`` are the device's own figures when its session message carries them
@@ -179,18 +184,18 @@ def measure(workout: Workout, knobs: Knobs = Knobs()) -> Facts:
     for its time, gaps capped (``knobs.max_gap_s``).
     """
     pauses = Pauses(workout.pauses)
-    times = [r.t for r in workout.records]
-    duration = sum(exercise_weights(times, workout.start, workout.end, pauses, knobs.max_gap_s))
-    duration = duration or workout.duration_s
-    np_, power_s = _power(workout, knobs, pauses)
-    avg_hr, max_hr = _avg_max_hr(workout, pauses, duration, knobs)
+    line = line if line is not None else Line(workout.records)
+    every = exercise_weights(line.times, workout.start, workout.end, pauses, knobs.max_gap_s)
+    duration = sum(every) or workout.duration_s
+    np_, power_s = _power(workout, line, knobs, pauses)
+    avg_hr, max_hr = _avg_max_hr(workout, line, pauses, duration, knobs)
     recovery = workout.hrr60
     if recovery is None:
-        recovery = hrr60(((r.t, r.hr) for r in workout.records), workout.end)
+        recovery = hrr60(line.readings_from(workout.end - HRR_PEAK_S), workout.end)
     return Facts(
         sport=workout.sport, duration_s=duration, elapsed_s=workout.elapsed_s or workout.end - workout.start,
-        hr_seconds=_hr_seconds(workout, knobs, pauses), avg_hr=avg_hr, max_hr=max_hr,
-        session_peak=session_max_hr(workout), np=np_, power_s=power_s, file_profile=workout.profile,
+        hr_seconds=_hr_seconds(workout, line, knobs, pauses, every), avg_hr=avg_hr, max_hr=max_hr,
+        session_peak=session_max_hr(workout, line), np=np_, power_s=power_s, file_profile=workout.profile,
         file_ftp=file_ftp(workout), device_tss=workout.device.tss, training_effect=workout.device.training_effect,
         rmssd_ms=rmssd(workout.rr_ms, knobs.rr_min_ms, knobs.rr_max_ms, knobs.rr_max_change, knobs.rr_min_pairs),
         hrr60=recovery)
@@ -227,6 +232,7 @@ def judge(f: Facts, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: in
 
 
 def assess(workout: Workout, athlete: Athlete, knobs: Knobs = Knobs(), history_max_hr: int | None = None,
-           this_year: int | None = None) -> Assessment:
-    """Every metric of ``workout``: ``judge(measure(workout))`` (see both)."""
-    return judge(measure(workout, knobs), athlete, knobs, history_max_hr, this_year)
+           this_year: int | None = None, line: Line | None = None) -> Assessment:
+    """Every metric of ``workout``: ``judge(measure(workout))`` (see both; ``line``: its records' columns,
+    shared with ``series.build``)."""
+    return judge(measure(workout, knobs, line), athlete, knobs, history_max_hr, this_year)

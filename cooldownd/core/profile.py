@@ -8,14 +8,15 @@ the workouts that started before this one (the caller's as-of history, record/as
 from __future__ import annotations
 
 from cooldownd.core.knobs import Knobs
+from cooldownd.core.line import Line
 from cooldownd.core.model import Athlete, FileProfile, Profile, Workout
 
 
-def session_max_hr(workout: Workout) -> int | None:
-    """The highest heart rate of this session: its records' and the device's own figure."""
-    seen = [r.hr for r in workout.records if r.hr and workout.start <= r.t <= workout.end]
-    if workout.device.max_hr:
-        seen.append(workout.device.max_hr)
+def session_max_hr(workout: Workout, line: Line | None = None) -> int | None:
+    """The highest heart rate of this session: its records' and the device's own figure
+    (``line``: the records' columns, when the caller has them)."""
+    peak = (line or Line(workout.records)).hr_peak(workout.start, workout.end)
+    seen = [x for x in (peak, workout.device.max_hr) if x]
     return max(seen, default=None)
 
 

@@ -17,13 +17,17 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import sub
+from itertools import accumulate, compress, repeat
+from operator import floordiv, is_not, sub
+from typing import TYPE_CHECKING
 
-from cooldownd.core.metrics import Pauses, power_segments
 from cooldownd.core.model import Assessment, Workout
+
+if TYPE_CHECKING:  # imported by build: readers of stored series (status, history) never load the metrics
+    from cooldownd.core.line import Line
 
 MAX_POINTS = 720  # an hour at 5 s, three hours at 15 s: finer than any chart on a laptop screen
 MIN_STEP_S = 5
@@ -62,36 +66,52 @@ def step_for(span_s: float) -> int:
 
 
 def build(workout: Workout, assessment: Assessment, zone_bounds_hrr: Sequence[float] = (0.6, 0.7, 0.8, 0.9),
-          power_hold_s: float = 5.0) -> Series | None:
-    """The Series of an assessed workout; None when it has neither heart rate nor power to draw."""
+          power_hold_s: float = 5.0, line: Line | None = None) -> Series | None:
+    """The Series of an assessed workout; None when it has neither heart rate nor power to draw
+    (``line``: the records' columns, shared with the assessment)."""
+    from cooldownd.core.line import Line
+    from cooldownd.core.metrics import Pauses
+
     start, end = workout.start, workout.end
+    line = line if line is not None else Line(workout.records)
     step = step_for(end - start)
     n_end = max(1, math.ceil((end - start) / step))
     n = n_end + math.ceil(TAIL_S / step)
-    hr = _means(((r.t, r.hr) for r in workout.records if r.hr and 20 <= r.hr <= 250), start, step, n)
-    power = _means(((r.t, r.power) for r in workout.records if r.power is not None and 0 <= r.power <= 3000),
-                   start, step, n_end)
+    hr = _means(line, line.hrs, 20, 250, start, step, n)
+    power = _means(line, line.watts, 0, 3000, start, step, n_end)
     if not any(v is not None for v in hr) and not any(v is not None for v in power):
         return None
     last = max((i for i, v in enumerate(hr) if v is not None), default=n_end - 1)
     hr = hr[:max(last + 1, n_end)] if any(v is not None for v in hr) else ()
     if not any(v is not None for v in power):
         power = ()
-    segments = power_segments([r.t for r in workout.records], [r.power for r in workout.records], start, end,
-                              Pauses(workout.pauses), power_hold_s) if power else []
+    segments = line.power_segments(start, end, Pauses(workout.pauses), power_hold_s) if power else []
     p = assessment.profile
     reserve = p.max_hr - p.resting_hr
     zones = tuple(round(p.resting_hr + f * reserve) for f in zone_bounds_hrr) if reserve > 0 else ()
     return Series(step, n_end, tuple(hr), tuple(power), mean_max_power(segments), zones)
 
 
-def _means(samples, start: float, step: int, n: int) -> list[int | None]:
+def _means(line: Line, values: list, lo: int, hi: int, start: float, step: int, n: int) -> list[int | None]:
+    """The mean of the ``values`` in ``[lo, hi]`` (None is none) in each ``step``-second bin
+    ``int((t - start) // step)`` of the ``n`` from ``start``, rounded; None for an empty bin."""
+    times = line.times
+    if line.ordered:  # bins in time order: each one's values are a slice
+        if None in values:
+            keep = list(map(is_not, values, repeat(None)))
+            times, values = list(compress(times, keep)), list(compress(values, keep))
+        if values and (min(values) < lo or max(values) > hi):
+            times, values = [t for t, v in zip(times, values) if lo <= v <= hi], [v for v in values if lo <= v <= hi]
+        bins = list(map(floordiv, map(sub, times, repeat(start)), repeat(step)))  # never decreasing
+        edges = [bisect_left(bins, k) for k in range(n + 1)]
+        return [round(sum(values[a:b]) / (b - a)) if b > a else None for a, b in zip(edges, edges[1:])]
     sums, counts = [0] * n, [0] * n
-    for t, v in samples:
-        i = int((t - start) // step)
-        if 0 <= i < n:
-            sums[i] += v
-            counts[i] += 1
+    for t, v in zip(times, values):
+        if v is not None and lo <= v <= hi:
+            i = int((t - start) // step)
+            if 0 <= i < n:
+                sums[i] += v
+                counts[i] += 1
     return [round(s / c) if c else None for s, c in zip(sums, counts)]
 
 

@@ -11,6 +11,8 @@ overlap: a watch left running for 27 days does not swallow the rides inside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_not, itemgetter
 
 from cooldownd.core.model import Workout
 
@@ -65,6 +67,6 @@ def same_session(a: Span, b: Span) -> bool:
 
 def richness(w: Workout) -> float:
     """Which of two records of one session to keep: power, then device numbers, then more records."""
-    has_power = any(r.power is not None for r in w.records)
+    has_power = any(map(is_not, map(itemgetter(2), w.records), repeat(None)))  # a Record.power not None
     has_device = w.device.avg_hr is not None or w.device.timer_s is not None
     return 2e7 * has_power + 1e7 * has_device + min(len(w.records), 9_999_999)

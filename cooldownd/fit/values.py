@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from itertools import repeat
+from operator import mul
 
 from cooldownd.core.model import DeviceSummary, FileProfile, Record
 
@@ -48,13 +50,15 @@ def rr_ms(values: Iterable[dict]) -> list[float]:
 
 def rr_at(messages: Iterable[tuple[float, dict]]) -> list[tuple[float, float]]:
     """(t, RR ms) for each interval of each (t, hrv message): the rule of ``rr_ms``, one loop for a file."""
-    out: list[tuple[float, float]] = []
+    times: list[float] = []
+    secs: list[float] = []
     for t0, v in messages:
         t = v.get("time")
         for s in t if isinstance(t, tuple) else (t,):
             if isinstance(s, (int, float)) and 0.2 <= s <= 3.0:
-                out.append((t0, round(s * 1000.0, 1)))
-    return out
+                times.append(t0)
+                secs.append(s)
+    return list(zip(times, map(round, map(mul, secs, repeat(1000.0)), repeat(1))))  # round(s * 1000.0, 1)
 
 
 def timer_pauses(timer: list[tuple[float, str]], end: float) -> list[tuple[float, float]]:

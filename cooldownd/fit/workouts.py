@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import itemgetter, le
 
 from cooldownd.core.model import Record, Workout
 from cooldownd.fit.sports import sport_name, sub_sport_name
@@ -86,6 +86,7 @@ class _Parts:
     sport: tuple[str, str]
     swum_laps: list[tuple[float, float]] = field(default_factory=list)  # laps that covered distance
     times: list[float] = field(default_factory=list)  # records' times (sorted), to cut a session's span
+    rr_t: list[float] = field(default_factory=list)  # the RR intervals' times, when in time order
 
     @classmethod
     def collect(cls, messages: Sequence[tuple[str, dict]]) -> _Parts:
@@ -112,8 +113,10 @@ class _Parts:
                 sport = (sport_name(v["sport"]), sub_sport_name(v.get("sub_sport")))
         recs.sort(key=itemgetter(0))  # Record.t
         hr = hr_samples(v for n, v in messages if n == "hr")
-        return cls(recs, hr, rr_at(hrvs), sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"),
-                   [r.t for r in recs])
+        rr = rr_at(hrvs)
+        rr_t = [t for t, _ in rr]
+        return cls(recs, hr, rr, sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"),
+                   [r.t for r in recs], rr_t if all(map(le, rr_t, rr_t[1:])) else [])
 
     def session_workout(self, sess: dict) -> Workout | None:
         """The workout of one session message."""
@@ -156,7 +159,14 @@ class _Parts:
         return Workout(
             sport=sport[0], sub_sport=sport[1], start=start, end=end,
             duration_s=float(timer), elapsed_s=elapsed, records=tuple(recs),
-            pauses=tuple(pauses), rr_ms=tuple(ms for t, ms in self.rr if start - 1.0 <= t <= end + 1.0),
+            pauses=tuple(pauses), rr_ms=self.rr_between(start - 1.0, end + 1.0),
             device=device_summary(sess), profile=file_profile(self.profile, sess, sport[0]),
             beats=tuple(beats), rests=tuple(rests),
         )
+
+    def rr_between(self, lo: float, hi: float) -> tuple[float, ...]:
+        """The RR intervals (ms) timed ``lo <= t <= hi`` (a slice when their times are in order)."""
+        if self.rr_t or not self.rr:
+            i, j = bisect_left(self.rr_t, lo), bisect_right(self.rr_t, hi)
+            return tuple(ms for _, ms in self.rr[i:j])
+        return tuple(ms for t, ms in self.rr if lo <= t <= hi)

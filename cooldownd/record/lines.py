@@ -75,7 +75,9 @@ def stored(s: Summary) -> str:
     ``facts``: what it was judged from, so it can be judged again without its file)."""
     out = workout(s)
     if s.facts is not None:
-        out["facts"] = dataclasses.asdict(s.facts)
+        # dataclasses.asdict's JSON without its deep copy of every (bpm, seconds) pair of hr_seconds
+        facts = {f.name: getattr(s.facts, f.name) for f in dataclasses.fields(s.facts)}
+        out["facts"] = facts | {"file_profile": dataclasses.asdict(s.facts.file_profile)}
     return json.dumps(out)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cooldownd.core import series
+from cooldownd.core.line import Line
 from cooldownd.core.model import Athlete, Workout
 from cooldownd.core.series import Series
 from cooldownd.core.sessions import richness, same_session, start_window
@@ -83,7 +84,9 @@ def summarise(workout: Workout, rules: Rules, history_max_hr: int | None, *, fil
     from cooldownd.core.routines import choose
     from cooldownd.core.wording import headline, reason_words
 
-    a = assess(workout, rules.athlete, rules.knobs, history_max_hr=history_max_hr, this_year=year_of(workout.start))
+    line = Line(workout.records)  # the records' columns, read once for the assessment and the series
+    a = assess(workout, rules.athlete, rules.knobs, history_max_hr=history_max_hr, this_year=year_of(workout.start),
+               line=line)
     routine = choose(rules.library, a.level, workout.sport, workout.sub_sport)
     summary = Summary(
         sport=workout.sport, sub_sport=workout.sub_sport, start=workout.start, end=workout.end,
@@ -93,8 +96,8 @@ def summarise(workout: Workout, rules: Rules, history_max_hr: int | None, *, fil
         profile_source=a.profile_source, note=workout.note, reason=reason_words(a.level, a.reason), facts=a.facts,
         device=device_numbers(workout),
         headline=headline(a.level, workout.sport, workout.sub_sport, a.duration_s, a.load), file=file, sha256=sha256)
-    line = series.build(workout, a, rules.knobs.zone_bounds_hrr, rules.knobs.power_hold_s)
-    return Candidate(summary, workout.source, richness(workout), line)
+    timeline = series.build(workout, a, rules.knobs.zone_bounds_hrr, rules.knobs.power_hold_s, line)
+    return Candidate(summary, workout.source, richness(workout), timeline)
 
 
 def rejudge(s: Summary, rules: Rules, history_max_hr: int | None) -> Summary:
