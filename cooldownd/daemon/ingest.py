@@ -100,9 +100,9 @@ class Ingest:
         for summary in fresh:
             self.status.note_workout(summary)
         if fresh:
-            self.offers.put_nowait(None)
-            if source is not None:
+            if source is not None:  # said before the offer, so a status read at the offer shows it
                 await self.delivered(source, label)
+            self.offers.put_nowait(None)
         return results
 
     async def delivered(self, source: str, label: str | None = None) -> None:
