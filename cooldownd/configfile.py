@@ -138,6 +138,16 @@ class Readings:
         return Knobs(**_values(self.intensity))  # type: ignore[attr-defined]
 
 
+class IntervalsReadings:
+    """``[sources.intervals]`` as every form of the settings reads it (the model and the daemon's plain section)."""
+
+    __slots__ = ()
+
+    def configured(self) -> bool:
+        """Whether intervals.icu is to be polled (a key or a key file is given)."""
+        return bool(self.api_key.get_secret_value()) or self.api_key_file is not None  # type: ignore[attr-defined]
+
+
 def _values(section: Any) -> dict[str, Any]:
     return section if isinstance(section, dict) else section.model_dump()
 

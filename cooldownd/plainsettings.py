@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cooldownd.configfile import Readings
+from cooldownd.configfile import IntervalsReadings, Readings
 from cooldownd.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -83,14 +83,10 @@ class Section:
         return {k: v.model_dump() if isinstance(v, Section) else v for k, v in self._values.items()}
 
 
-class IntervalsSection(Section):
-    """``[sources.intervals]``."""
+class IntervalsSection(Section, IntervalsReadings):
+    """``[sources.intervals]`` (``configured()``: IntervalsReadings)."""
 
     __slots__ = ()
-
-    def configured(self) -> bool:
-        """Whether intervals.icu is to be polled (a key or a key file is given)."""
-        return bool(self.api_key.get_secret_value()) or self.api_key_file is not None
 
 
 class PlainSettings(Section, Readings):

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from cooldownd.configfile import IntervalsReadings
+
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
 
 
@@ -84,7 +86,7 @@ class WatchSettings(_Section):
     auto: bool = True  # find watches and bike computers (MTP/FUSE, USB drives) and app folders (sources/)
 
 
-class IntervalsSettings(_Section):  # [sources.intervals]: polled only when a key (or key file) is set
+class IntervalsSettings(IntervalsReadings, _Section):  # [sources.intervals]: polled only when a key (or key file) is set
     api_key: SecretStr = SecretStr("")
     api_key_file: Path | None = None
     athlete_id: str = Field("0", pattern=r"^i?[0-9]+$")
@@ -97,10 +99,6 @@ class IntervalsSettings(_Section):  # [sources.intervals]: polled only when a ke
         if self.api_key.get_secret_value() and self.api_key_file is not None:
             raise ValueError("set api_key or api_key_file, not both")
         return self
-
-    def configured(self) -> bool:
-        """Whether intervals.icu is to be polled (a key or a key file is given)."""
-        return bool(self.api_key.get_secret_value()) or self.api_key_file is not None
 
 
 class SourcesSettings(_Section):
