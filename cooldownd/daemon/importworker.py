@@ -38,6 +38,7 @@ class ImportWorker:
         self._pool: Pool | None = None
         self._timer: threading.Timer | None = None
         self._generation = 0  # which timer may stop the process (a later import re-arms it)
+        self._cannot_start = False  # no process can be had here (a sandbox without /dev/shm): decode in process
 
     def run(self, items: Iterable[tuple[str, Loader]], store: Any, rules: Rules,
             on_reassessed: Callable[[list], None] | None = None) -> list[Result]:
@@ -47,10 +48,8 @@ class ImportWorker:
         job = importer.Job(rules.athlete, rules.knobs, rules.library, None, rules.this_year)
         with self._lock:
             self._disarm()
-            try:
-                pool = self._pool_for(job)
-            except (OSError, ImportError) as exc:  # no process can be had (a sandbox without /dev/shm)
-                log.warning("decoding in the daemon itself: no decoding process can be started (%s)", exc)
+            pool = self._pool_or_none(job)
+            if pool is None:
                 return list(importer.import_inputs(items, store=store, athlete=rules.athlete, knobs=rules.knobs,
                                                    library=rules.library, this_year=rules.this_year,
                                                    on_reassessed=on_reassessed))
@@ -70,9 +69,8 @@ class ImportWorker:
         job = Job(rules.athlete, rules.knobs, rules.library, None, rules.this_year)
         with self._lock:
             self._disarm()
-            try:
-                pool = self._pool_for(job)
-            except (OSError, ImportError):  # no process can be had (a sandbox without /dev/shm): here, then
+            pool = self._pool_or_none(job)
+            if pool is None:
                 return fn(*args)
             try:
                 assert pool.executor is not None
@@ -91,6 +89,17 @@ class ImportWorker:
             if self._pool is not None:
                 self._pool.__exit__(None, None, None)
                 self._pool = None
+
+    def _pool_or_none(self, job: Job) -> Pool | None:
+        """The decoding process, or None where none can be started (said once; not tried again)."""
+        if self._cannot_start:
+            return None
+        try:
+            return self._pool_for(job)
+        except (OSError, ImportError) as exc:  # no semaphores (a sandbox without /dev/shm), no process
+            self._cannot_start = True
+            log.warning("decoding in the daemon itself: no decoding process can be started (%s)", exc)
+            return None
 
     def _pool_for(self, job: Job) -> Pool:
         from cooldownd.imports.bulk import Pool
