@@ -8,7 +8,8 @@ plans (~11 kB each) and leaves the heap fragmented by a large file's buffers: in
 (``importer.settle``: duplicate checks, one transaction), exactly as ``import --jobs 2`` does: the
 same lines. The process starts with the first file (~0.3 s) and exits after ``LINGER_S`` without
 one, so a burst of files pays the start once and an idle daemon holds none of it. A decoding
-process that dies (killed, out of memory) costs the files it held an error line, as in a bulk import.
+process that dies (killed, out of memory) costs nothing: the files it held are read again, each alone in
+a fresh process (imports/retry.py), as in a bulk import; a file that kills that one too gets an error line.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ checks and one transaction per file) runs here, in input order. Of the next ``LO
 the largest is read and sent first, so a big file near the end never starts last and holds the
 tail alone while the other workers idle; results wait (as small summaries, not bytes) at most
 that many inputs for their turn. At most ``WINDOW_PER_JOB`` x jobs files (and ``WINDOW_BYTES``)
-are in flight. A worker that dies (killed, out of memory)
-costs error lines for the files in flight, not the batch: a fresh pool takes the rest.
+are in flight. A worker that dies (killed, out of memory) costs nothing: a fresh pool takes the
+rest, and each file it had in flight is read again alone in a fresh process (retry.py); a file that
+kills that one too gets an error line, and is read again by a later import. After ``MAX_POOL_DEATHS``
+the pool is given up and each file left is read that way, in a process of its own.
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from cooldownd.imports import importer
+from cooldownd.imports import importer, retry, worker
 from cooldownd.imports.inputs import expand, inputs
 from cooldownd.record.summary import Result
 
@@ -34,7 +35,6 @@ WINDOW_PER_JOB = 4  # files in flight per worker: enough to keep it busy; what a
 LOOKAHEAD = 64  # inputs the largest-first order looks across (and the most results waiting for their turn)
 WINDOW_BYTES = 64 * 2**20
 MAX_POOL_DEATHS = 3
-WORKER_PLANS = 2048  # decoding plans a worker keeps (~11 kB each): the worker exits with the import
 
 
 def default_jobs() -> int:
@@ -82,8 +82,13 @@ class _Slot:
     name: str
     line: Result | None = None
     sha: str = ""
-    data: bytes | None = None  # kept only for a file not sent (a copy of one sent)
+    data: bytes | None = None  # a copy of a file sent (decoded here), or a sent file's until it is decoded
     future: Future | None = None
+
+    def decoded(self, future: Future) -> None:
+        """The worker read it: its bytes are not needed again (kept when it died, to read it again)."""
+        if not future.cancelled() and future.exception() is None:
+            self.data = None
 
 
 def _size(name: str) -> int:
@@ -135,9 +140,11 @@ class _Feeder:
             else:
                 self._room(len(body), block=True)
                 self.sent.add(sha)
-                future = self.pool.submit(member, body, sha)
-                self.flight[future] = len(body)
-                yield _Slot(member, sha=sha, future=future)
+                slot = _Slot(member, sha=sha, data=body, future=self.pool.submit(member, body, sha))
+                assert slot.future is not None
+                self.flight[slot.future] = len(body)
+                slot.future.add_done_callback(slot.decoded)
+                yield slot
 
     def _room(self, size: int, block: bool) -> bool:
         """Whether one more file of ``size`` bytes fits in the window (waiting for it if ``block``)."""
@@ -169,7 +176,7 @@ def _run(todo: list, store: Any, job: importer.Job, pool: _Pool, progress: Any) 
 def _prepared(slot: _Slot, job: importer.Job, pool: _Pool) -> importer.Prepared:
     if slot.future is None:  # a copy whose first was not stored (it failed): decode it here
         return importer.prepare(job, slot.name, slot.data or b"", slot.sha)
-    return pool.result(slot.future, slot.name)
+    return pool.result(slot.future, slot.name, slot.data or b"", slot.sha)
 
 
 class _Pool:
@@ -189,38 +196,37 @@ class _Pool:
     def _start(self):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing.reduction import ForkingPickler
 
-        # the routine library is frozen through read-only mappings; send them as the dicts they wrap
-        ForkingPickler.register(MappingProxyType, _reduce_mapping)
-        level = logging.getLogger("cooldownd").getEffectiveLevel()
+        worker.picklable()
         return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_init, initargs=(self.job, level, os.getpid()))
+                                   initializer=worker.init, initargs=(self.job, worker.log_level(), os.getpid()))
 
     def submit(self, name: str, data: bytes, sha: str) -> Future:
-        """Send one file to a worker (a fresh pool if the last one died); a failed future past the limit."""
+        """Send one file to a worker (a fresh pool if the last one died); past the limit, a future saying
+        the file was not sent (``result`` reads it alone)."""
         from concurrent.futures.process import BrokenProcessPool
 
         while self.executor is not None:
             try:
-                return self.executor.submit(_work, name, data, sha)
+                return self.executor.submit(worker.work, name, data, sha)
             except (BrokenProcessPool, OSError):  # OSError: its wake-up pipe closed under it as it broke
                 self._replace()
         done: Future = Future()
-        done.set_result((importer.Prepared("failed", f"not decoded: worker processes died {self.deaths} times; "
-                                           "try --jobs 1"), []))
+        done.set_exception(_NotSent(f"worker processes died {self.deaths} times"))
         return done
 
-    def result(self, future: Future, name: str) -> importer.Prepared:
-        """The worker's verdict on ``name`` (its log lines replayed here), or an error if the worker died."""
+    def result(self, future: Future, name: str, data: bytes, sha: str) -> importer.Prepared:
+        """The worker's verdict on ``name`` (its log lines replayed here); if the worker died (or the file was
+        not sent), the file read again alone in a fresh process (retry.py)."""
         from concurrent.futures.process import BrokenProcessPool
 
         try:
             prepared, records = future.result()
-        except BrokenProcessPool as exc:
-            log.warning("%s: the worker process decoding it died (%s)", name, exc)
-            return importer.Prepared("failed", "the worker process decoding it died (killed or out of memory); "
-                                     "import it again")
+        except _NotSent:
+            prepared, records = retry.again(self.job, name, data, sha, tries=2)
+        except BrokenProcessPool:
+            log.warning("%s: the decoding process died while it held this file; reading it again alone", name)
+            prepared, records = retry.again(self.job, name, data, sha)
         for record in records:
             logging.getLogger(record.name).handle(record)
         return prepared
@@ -229,71 +235,12 @@ class _Pool:
         self.deaths += 1
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = self._start() if self.deaths < MAX_POOL_DEATHS else None
-        log.warning("bulk import: a worker process died; %s", "started new ones" if self.executor else "giving up")
+        log.warning("bulk import: a worker process died; %s", "started new ones" if self.executor else
+                    "each file left is read in a process of its own")
 
 
 Pool = _Pool  # kept by the daemon across imports (daemon/importworker.py)
 
 
-def _reduce_mapping(m: MappingProxyType) -> tuple:
-    return _mapping, (dict(m),)
-
-
-def _mapping(d: dict) -> MappingProxyType:
-    return MappingProxyType(d)
-
-
-# -- in the worker process ------------------------------------------------------------------------
-_JOB: importer.Job | None = None
-_RECORDS: list[logging.LogRecord] = []
-
-
-class _Keep(logging.Handler):
-    """Keeps this task's log records so the parent can replay them through its own handlers."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args, record.exc_info = record.getMessage(), None, None  # picklable
-        _RECORDS.append(record)
-
-
-def _worker_init(job: importer.Job, level: int, parent: int | None = None) -> None:
-    import signal
-
-    from cooldownd.fit import fastfit
-
-    _die_with(parent)
-    global _JOB
-    _JOB = job
-    # a history from many devices has a thousand record layouts or more; a plan costs ~1 ms to build
-    fastfit.keep_plans(WORKER_PLANS)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool
-    root = logging.getLogger()
-    root.handlers[:] = [_Keep()]
-    root.setLevel(level)
-
-
-def _die_with(parent: int | None) -> None:
-    """Linux: SIGKILL this worker when the process that started it dies (a daemon killed or gone through
-    its exit backstop), instead of leaving it waiting on its queue for ever."""
-    import ctypes
-    import signal
-
-    if parent is None:
-        return
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux
-        return
-    if os.getppid() != parent:  # it died before the line above
-        os._exit(1)
-
-
-def _work(name: str, data: bytes, sha: str) -> tuple[importer.Prepared, list[logging.LogRecord]]:
-    _RECORDS.clear()
-    assert _JOB is not None
-    prepared = importer.prepare(_JOB, name, data, sha)
-    records = list(_RECORDS)
-    _RECORDS.clear()
-    return prepared, records
+class _NotSent(Exception):
+    """The pool was given up before this file was sent to it."""
