@@ -25,7 +25,6 @@ from cooldownd.store import Store
 
 DAY = 86400.0
 T0 = fitgen.posix(fitgen.START)
-DIED = "worker process decoding it died"
 
 
 @pytest.fixture(scope="module")
@@ -176,51 +175,36 @@ def _kill_a_worker(every: bool):
     return progress, killed
 
 
-def _same_or_died(got: list[dict], want: list[dict]) -> list[dict]:
-    """Lines are the single-process ones except for files whose worker died (returned) and the copies of
-    those: a duplicate of a file that was not imported is imported itself."""
-    def dead(r: dict) -> bool:
-        return r["status"] == "error" and any(w in (r["error"] or "") for w in (DIED, "worker processes died"))
-
-    died = [r for r in got if dead(r)]
-    died_files = {r["file"] for r in died}
-    wanted: dict[str, list[dict]] = {}
-    for r in want:
-        wanted.setdefault(r["file"], []).append(r)
-    for r in got:
-        if dead(r):
-            continue
-        w = wanted[r["file"]].pop(0)
-        if {k: v for k, v in r.items() if k != "id"} != {k: v for k, v in w.items() if k != "id"}:
-            assert w["status"] == "duplicate" and r["status"] == "imported", (r, w)
-            assert any(f in w["error"] for f in died_files), (r, w)
-    return died
+def _same(got: list[dict], want: list[dict]) -> None:
+    """The single-process lines, in the same order (the rows' ids aside)."""
+    assert [{k: v for k, v in r.items() if k != "id"} for r in got] == \
+        [{k: v for k, v in r.items() if k != "id"} for r in want]
 
 
-def test_a_killed_worker_costs_error_lines_for_its_files_and_the_rest_go_on(folder, library, baseline,
-                                                                            tmp_path) -> None:
+def test_a_killed_worker_costs_no_file(folder, library, baseline, tmp_path, caplog) -> None:
+    """The files a killed worker held are read again alone in a fresh process (imports/retry.py)."""
     one, _ = baseline
     progress, killed = _kill_a_worker(every=False)
     got = _in_thread(lambda: _import(folder, tmp_path / "db", library, 2, progress))
     assert killed, "no worker was running to kill"
-    died = _same_or_died(got, one)
-    assert died and all(r["sha256"] and "import it again" in r["error"] for r in died)
-    assert len({r["file"] for r in got}) == len({r["file"] for r in one})  # every input has its line
-    # the files whose worker died were not remembered: the next run imports them, the rest are duplicates
+    _same(got, one)
+    assert "the decoding process died while it held this file; reading it again alone" in caplog.text
     again = _import(folder, tmp_path / "db", library, 2)
-    redo = {r["file"] for r in died}
-    assert {r["status"] for r in again if r["file"] in redo} <= {"imported", "duplicate", "skipped", "error"}
-    assert all(DIED not in (r["error"] or "") for r in again)
-    assert {r["file"] for r in again if r["status"] == "imported"} <= redo
+    assert {r["status"] for r in again} <= {"duplicate", "error"}  # error: the refused zip member, as before
 
 
-def test_workers_that_keep_dying_end_in_clear_error_lines_not_a_hang(folder, library, baseline, tmp_path) -> None:
+def test_workers_that_keep_dying_cost_no_file_and_no_hang(folder, library, baseline, tmp_path, caplog,
+                                                          monkeypatch) -> None:
+    """Past MAX_POOL_DEATHS (1 here) the pool is given up and each file left is read in a process of its own."""
+    from cooldownd.imports import bulk
+
+    monkeypatch.setattr(bulk, "MAX_POOL_DEATHS", 1)
     one, _ = baseline
     progress, killed = _kill_a_worker(every=True)
     got = _in_thread(lambda: _import(folder, tmp_path / "db", library, 2, progress))
-    assert len(killed) >= 2
-    died = _same_or_died(got, one)
-    assert died and all("\n" not in r["error"] for r in died)
+    assert killed
+    _same(got, one)
+    assert "each file left is read in a process of its own" in caplog.text
 
 
 def test_cli_two_jobs_offers_only_the_newest_recent_workout(tmp_path: Path) -> None:
