@@ -2,7 +2,8 @@
 
 ``decode_messages`` gives ``(name, values)`` pairs exactly as fitparse gives them, except that
 ``record`` messages arrive as ``("records", [Record, ...])`` chunks of consecutive records
-(columns.py holds the rule); ``workouts.workouts_from_messages`` turns them into Workouts.
+(columns.py holds the rule) and ``hrv`` messages as ``("rr", [(t, RR ms), ...])`` chunks
+(values.rr_at holds the rule); ``workouts.workouts_from_messages`` turns them into Workouts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from cooldownd.errors import FitImportError
 from cooldownd.fit.columns import record_from_values
+from cooldownd.fit.values import rr_at
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ class Decoded:
 def decode_messages(data: bytes, source: str) -> Decoded:
     """Decode ``data`` with the fast decoder, or fitparse where it cannot (same values by contract).
 
-    ``record`` messages arrive as Record chunks (see the module doc); the rest as fitparse's value dicts.
+    ``record`` and ``hrv`` messages arrive as Record and RR chunks (see the module doc); the rest as
+    fitparse's value dicts.
     """
     from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
@@ -86,25 +89,39 @@ def _collector_paused() -> Iterator[None]:
 
 
 class _Compact(list):
-    """fitparse's messages with each ``record`` turned into a Record as it is decoded, in chunks.
+    """fitparse's messages with each ``record`` turned into a Record and each ``hrv`` into its
+    (t, RR ms) intervals (values.rr_at: timed at the last Record before it) as they are decoded, in
+    ``records`` / ``rr`` chunks that grow until another kind of message comes (fastfit's grouping).
 
     A 100,000-record file otherwise holds 100,000 dicts (about 100 MB) until the workouts are built.
     """
 
     chunk: list | None = None
+    rr: list | None = None
+    last_t = 0.0
 
     def append(self, item: tuple[str, dict]) -> None:
-        if item[0] != "record":
-            self.chunk = None
+        name, values = item
+        if name == "hrv":
+            pairs = rr_at(((self.last_t, values),))
+            if pairs:
+                if self.rr is None:
+                    self.rr = []
+                    super().append(("rr", self.rr))
+                self.rr.extend(pairs)
+            return
+        if name != "record":
+            self.chunk = self.rr = None
             super().append(item)
             return
-        rec = record_from_values(item[1])
+        rec = record_from_values(values)
         if rec is None:
             return
         if self.chunk is None:
             self.chunk = []
             super().append(("records", self.chunk))
         self.chunk.append(rec)
+        self.last_t = rec.t
 
 
 def decode_with_fitparse(data: bytes, source: str) -> Decoded:

@@ -89,6 +89,7 @@ class Reader:
         self.data, self.n, self.wanted, self.records = data, len(data), wanted, records
         self.messages: list[tuple[str, object]] = []
         self.read_any = False
+        self.last_t = 0.0  # the time of the last Record so far (hrv intervals are timed by it)
         self.dev = DevTypes()
         self.defs: dict[bytes, Plan] = {}  # definition bytes (without developer fields) -> plan
 

@@ -3,7 +3,14 @@
 A record definition with a Record path (records mode) reads a run of its consecutive messages
 (same header byte, or compressed headers of the same local type: found with one stepped slice of
 the header bytes) in one call; an unwanted definition skips such a run in one step, reading only
-its last valid timestamp (the base of later compressed-timestamp headers).
+its last valid timestamp (the base of later compressed-timestamp headers). Records that alternate
+with another message (each followed by one ``hrv``, or by a few unwanted messages of one
+definition: devices interleave them every second) are read the same way, as a run of cycles.
+
+In records mode the output holds ``("records", [Record, ...])`` chunks and ``("rr", [(t, RR ms),
+...])`` chunks (an hrv message's intervals, timed at the last Record before it: values.rr_at);
+each chunk grows until another kind of wanted message comes, exactly as decode._Compact groups
+fitparse's messages.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ from fitparse.utils import FitParseError
 
 from cooldownd.fit.codegen import utc
 from cooldownd.fit.columns import FIT_EPOCH, record_from_values
-from cooldownd.fit.profile import Plan
+from cooldownd.fit.profile import HUGE, Plan
+from cooldownd.fit.values import rr_at
 
 _COMPRESSED = [bytes(1 if b & 0xE0 == 0x80 | lt << 5 else 0 for b in range(256)) for lt in range(4)]
 _ONE = b"\x01"
@@ -29,12 +37,15 @@ class Segment:
         self.r, self.end = reader, end
         self.ts = 0
         self.chunk: list | None = None  # the Record list that the next record joins (records mode)
+        self.rr: list | None = None  # the (t, RR ms) list that the next hrv joins (records mode)
+        self.local: dict[int, tuple] = {}
+        self.plain_until = 0  # records before this position are read one by one (``cycles`` gave up on them)
 
     def read(self, pos: int) -> int:
         """Read messages while fitparse's ``_bytes_left`` > 0; return the position after them."""
         r, end = self.r, self.end
         data, n = r.data, r.n
-        local: dict[int, tuple] = {}
+        local = self.local
         accs: dict[int, dict] = {}
         while pos < end:
             if pos >= n:
@@ -71,24 +82,78 @@ class Segment:
             self.chunk = []
             self.r.messages.append(("records", self.chunk))
         self.chunk.extend(recs)
+        self.r.last_t = recs[-1].t
+
+    def add_rr(self, pairs: list) -> None:
+        if not pairs:
+            return
+        if self.rr is None:
+            self.rr = []
+            self.r.messages.append(("rr", self.rr))
+        self.rr.extend(pairs)
 
     def records(self, plan: Plan, pos: int, h: int, offset: int) -> int:
-        """One record message, or the run of same-definition records starting here, as Records."""
+        """One record message, or the run of same-definition records (or of cycles) starting here."""
         r, rec = self.r, plan.rec
         stride = plan.size + 1
         nxt = pos + stride
-        if nxt < self.end and nxt + stride <= r.n and (r.data[nxt] == h if offset < 0 else r.data[nxt] & 0xE0 == h & 0xE0):
-            count = self.run_length(pos, h, stride)
-            recs, self.ts = rec.many(r.data, pos, count, stride, self.ts, offset >= 0)
-            self.add_records(recs)
-            return pos + count * stride
+        if nxt < self.end and nxt + stride <= r.n:
+            h2 = r.data[nxt]
+            if h2 == h if offset < 0 else h2 & 0xE0 == h & 0xE0:
+                count = self.run_length(pos, h, stride)
+                recs, self.ts = rec.many(r.data, pos, count, stride, self.ts, offset >= 0)
+                self.add_records(recs)
+                return pos + count * stride
+            if not h2 & 0xC0 and pos >= self.plain_until and (after := self.cycles(plan, pos, h, offset, h2)):
+                return after
         one, self.ts = rec.one(rec.unpack(r.data, pos + 1), self.ts, offset)
         if one is not None:
             if self.chunk is None:
                 self.add_records((one,))
             else:
                 self.chunk.append(one)
+                r.last_t = one.t
         return nxt
+
+    def cycles(self, plan: Plan, pos: int, h: int, offset: int, h2: int) -> int:
+        """Records each followed by one hrv or by ``m`` unwanted messages of one definition, read as a
+        run of such cycles; the position after them, or 0 when there are not two (message by message)."""
+        other = self.local.get(h2 & 0x0F, (None,))[0]
+        if other is None or other.size >= HUGE or other.rec is not None or other.dev_raw is not None:
+            return 0
+        if other.conv is not None and other.rr is None or other.ts_fields and offset >= 0:
+            return 0  # a wanted message read by dicts; timestamps between compressed ones
+        data, s1, s2 = self.r.data, plan.size + 1, other.size + 1
+        m, limit = 1, min(self.end, self.r.n)
+        while other.rr is None and m < 16 and pos + s1 + (m + 1) * s2 <= limit and data[pos + s1 + m * s2] == h2:
+            m += 1
+        stride = s1 + m * s2
+        count = self.run_length(pos, h, stride, (limit - pos) // stride)
+        for j in range(m):
+            count = min(count, self.run_length(pos + s1 + j * s2, h2, stride, count)) if count > 1 else 0
+        if count < 2:
+            return 0
+        recs, ts = plan.rec.many(data, pos, count, stride, self.ts, offset >= 0)
+        if other.rr is not None:
+            if len(recs) != count:  # a record without a time: the hrv after it is timed by an earlier one
+                self.plain_until = pos + count * stride  # read message by message (and not tried again)
+                return 0
+            self.add_rr(other.rr.column(data, pos + s1, count, stride, [x.t for x in recs]))
+        self.add_records(recs)
+        self.ts = self.cycle_ts(plan, other, pos, count, (stride, s1, s2, m)) if other.ts_fields else ts
+        return pos + count * stride
+
+    def cycle_ts(self, plan: Plan, other: Plan, pos: int, count: int, shape: tuple) -> int:
+        """The timestamp base after ``count`` cycles of normal headers: the last valid timestamp in them."""
+        stride, s1, s2, m = shape
+        for k in range(count - 1, -1, -1):
+            base = pos + k * stride
+            for j in range(m - 1, -1, -1):
+                if (t := self.last_ts(other, base + s1 + j * s2, s2, 1)) is not None:
+                    return t
+            if (t := self.last_ts(plan, base, s1, 1)) is not None:
+                return t
+        return self.ts
 
     def wanted(self, plan: Plan, acc: dict | None, pos: int, offset: int) -> int:
         """One wanted message through its plan's generated conversion."""
@@ -107,9 +172,11 @@ class Segment:
             one = record_from_values(d)
             if one is not None:
                 self.add_records((one,))
+        elif r.records and plan.name == "hrv":
+            self.add_rr(rr_at(((r.last_t, d),)))
         else:
             r.messages.append((plan.name, d))
-            self.chunk = None
+            self.chunk = self.rr = None
         return pos + 1 + plan.size
 
     def skip(self, plan: Plan, pos: int, h: int, offset: int) -> int:
@@ -120,8 +187,8 @@ class Segment:
             r.register_dev(plan, plan.unpack(r.data, start))
         elif offset < 0 and pos + 2 * stride <= r.n and pos + stride < self.end and r.data[pos + stride] == h:
             count = self.run_length(pos, h, stride)
-            if plan.ts_fields:
-                self.ts = self.last_ts(plan, pos, stride, count)
+            if plan.ts_fields and (last := self.last_ts(plan, pos, stride, count)) is not None:
+                self.ts = last
             return pos + count * stride
         for off, _i, bad, unpack in plan.ts_fields:
             t = unpack(r.data, start + off)[0]
@@ -131,10 +198,12 @@ class Segment:
             self.ts = _accumulate(offset, self.ts)
         return start + plan.size
 
-    def run_length(self, pos: int, h: int, stride: int) -> int:
-        """How many messages from ``pos`` on share its header byte (or, compressed, its local type)."""
+    def run_length(self, pos: int, h: int, stride: int, most: int = -1) -> int:
+        """How many messages ``stride`` bytes apart from ``pos`` on (at most ``most``) share its header
+        byte (or, compressed, its local type)."""
         data = self.r.data
-        most = min(-(-(self.end - pos) // stride), (self.r.n - pos) // stride)
+        if most < 0:
+            most = min(-(-(self.end - pos) // stride), (self.r.n - pos) // stride)
         table = _COMPRESSED[(h >> 5) & 3] if h & 0x80 else None
         key = _ONE if table is not None else bytes((h,))
         k, window = 1, 16
@@ -150,14 +219,15 @@ class Segment:
             window <<= 3
         return k
 
-    def last_ts(self, plan: Plan, pos: int, stride: int, count: int) -> int:
-        """The compressed-timestamp base after ``count`` skipped messages: their last valid timestamp."""
+    def last_ts(self, plan: Plan, pos: int, stride: int, count: int) -> int | None:
+        """The compressed-timestamp base after ``count`` skipped messages: their last valid timestamp
+        (None when none of them holds one)."""
         for k in range(count - 1, -1, -1):
             base = pos + k * stride + 1
             valid = [t for off, _i, bad, unpack in plan.ts_fields if (t := unpack(self.r.data, base + off)[0]) != bad]
             if valid:
                 return valid[-1]
-        return self.ts
+        return None
 
 
 def _accumulate(offset: int, ts: int) -> int:

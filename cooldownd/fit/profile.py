@@ -4,7 +4,8 @@ A plan is built once per distinct FIT definition (endianness, message number, fi
 one ``struct`` format for the whole message and, for wanted messages, a generated Python
 function that turns the unpacked tuple into exactly what fitparse's ``get_values()`` returns.
 The conversion mirrors fitparse step by step (codegen.py); in records mode a ``record``
-definition also gets a Record path (columns.py). Anything odd raises ``Unsupported``.
+definition also gets a Record path (columns.py) and an ``hrv`` one an RR path (rrplan.py).
+Anything odd raises ``Unsupported``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fitparse.records import BASE_TYPE_BYTE, BASE_TYPES
 from cooldownd.fit.basetypes import FITPARSE_OK, INVALID, Unsupported
 from cooldownd.fit.codegen import Gen, make, raw_code
 from cooldownd.fit.columns import RecordPlan, record_plan
+from cooldownd.fit.rrplan import RrPlan, rr_plan
 
 __all__ = ["DEV_KINDS", "HUGE", "Plan", "Unsupported", "build_plan"]
 
@@ -40,6 +42,7 @@ class Plan:
     acc_nums: tuple[int, ...] = ()  # component numbers whose accumulators a definition resets
     dev_raw: object = None  # f(values) -> {name: raw} for developer_data_id / field_description
     rec: RecordPlan | None = None  # records mode: Records without value dicts (columns.py)
+    rr: RrPlan | None = None  # records mode, hrv: (t, RR ms) from raw columns (rrplan.py)
 
 
 def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, wanted: bool,
@@ -85,6 +88,8 @@ def build_plan(endian: str, mesg_num: int, field_defs: tuple, dev_defs: tuple, w
     if wanted and records and name == "record":
         plan.rec = record_plan(endian, mtype, items, len(field_defs),
                                [i for i, it in enumerate(items) if it[5] == 253 and i < len(field_defs)])
+    if wanted and records and name == "hrv":
+        plan.rr = rr_plan(endian, items, len(field_defs))
     if wanted and plan.rec is None:
         plan.conv = _on_first_use(plan, "conv", lambda: make(*_conv_source(mtype, items, len(field_defs))))
     return plan

@@ -55,10 +55,18 @@ def rr_at(messages: Iterable[tuple[float, dict]]) -> list[tuple[float, float]]:
     for t0, v in messages:
         t = v.get("time")
         for s in t if isinstance(t, tuple) else (t,):
-            if isinstance(s, (int, float)) and 0.2 <= s <= 3.0:
+            if isinstance(s, (int, float)):
                 times.append(t0)
                 secs.append(s)
-    return list(zip(times, map(round, map(mul, secs, repeat(1000.0)), repeat(1))))  # round(s * 1000.0, 1)
+    return rr_kept(times, secs)
+
+
+def rr_kept(times: Iterable[float], secs: Iterable[float]) -> list[tuple[float, float]]:
+    """(t, RR ms) of the intervals (s, numbers) that are plausible (0.2-3 s; a None is padding, dropped before).
+
+    fastfit reads ``hrv`` messages' raw columns into this (fit/rrplan.py); rr_at reads value dicts."""
+    keep = [(t, s) for t, s in zip(times, secs) if 0.2 <= s <= 3.0]
+    return list(zip([t for t, _ in keep], map(round, map(mul, [s for _, s in keep], repeat(1000.0)), repeat(1))))
 
 
 def timer_pauses(timer: list[tuple[float, str]], end: float) -> list[tuple[float, float]]:

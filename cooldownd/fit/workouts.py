@@ -14,7 +14,7 @@ from operator import itemgetter, le
 
 from cooldownd.core.model import Record, Workout
 from cooldownd.fit.sports import sport_name, sub_sport_name
-from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix, rr_at,
+from cooldownd.fit.values import (device_summary, file_profile, hr_samples, merge_hr, num, pool_rests, posix,
                                  swum_laps, timer_pauses)
 
 # file_id.type -> the words a user reads in "not an activity: ..."
@@ -94,15 +94,12 @@ class _Parts:
         timer: list[tuple[float, str]] = []
         prof: dict = {}
         sport = ("generic", "generic")
-        last_t = 0.0
-        hrvs: list[tuple[float, dict]] = []
+        rr: list[tuple[float, float]] = []
         for name, v in messages:
             if name == "records":
                 recs += v
-                if v:
-                    last_t = v[-1].t
-            elif name == "hrv":
-                hrvs.append((last_t, v))
+            elif name == "rr":
+                rr += v
             elif name == "event" and v.get("event") == "timer":
                 t, et = posix(v.get("timestamp")), str(v.get("event_type"))
                 if t is not None and et in ("start", "stop", "stop_all", "stop_disable_all"):
@@ -113,7 +110,6 @@ class _Parts:
                 sport = (sport_name(v["sport"]), sub_sport_name(v.get("sub_sport")))
         recs.sort(key=itemgetter(0))  # Record.t
         hr = hr_samples(v for n, v in messages if n == "hr")
-        rr = rr_at(hrvs)
         rr_t = [t for t, _ in rr]
         return cls(recs, hr, rr, sorted(timer), prof, sport, swum_laps(v for n, v in messages if n == "lap"),
                    [r.t for r in recs], rr_t if all(map(le, rr_t, rr_t[1:])) else [])

@@ -173,6 +173,8 @@ MESSAGES: dict[str, tuple[int, dict[str, F]]] = {
     "hrv": (78, {"time": F(0, "uint16", 1000)}),
     "monitoring": (55, {**_TS, "activity_type": _e(5, "activity_type"),
                         "heart_rate": F(27, "uint8")}),
+    # an undocumented message (not in the FIT profile, no timestamp), as Garmin writes between records
+    "unknown_233": (233, {"value": F(2, "uint16")}),
     "developer_data_id": (207, {"developer_id": F(0, "byte"), "application_id": F(1, "byte"),
                                 "manufacturer_id": F(2, "uint16"),
                                 "developer_data_index": F(3, "uint8"),

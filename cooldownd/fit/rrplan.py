@@ -1,0 +1,61 @@
+"""``hrv`` messages straight to (t, RR ms) pairs, a column at a time (records mode).
+
+The rule is ``values.rr_at``: each number in an hrv message's ``time`` (seconds, fitparse's value:
+the raw uint16 / the profile's scale, the invalid 0xFFFF as None) is an RR interval timed at the
+last Record before the message, kept when plausible (``values.rr_kept``). For an hrv definition
+whose only known field is a plain uint16 ``time`` (no developer fields, no strings: nothing fitparse
+could raise on), ``rr_plan`` gives a reader of a run of its messages' raw columns into that same
+rule, so a record/hrv alternation is read without a value dict per message (messages.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cooldownd.fit.columns import gather
+from cooldownd.fit.values import rr_kept
+
+_UINT16, _STRING, _BAD = 0x84, 0x07, 0xFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class RrPlan:
+    """Where an hrv definition keeps ``time``: ``n`` uint16 values at ``offset`` after the header byte."""
+
+    offset: int
+    n: int
+    scale: object  # the profile's scale (1000: ms -> s)
+    big: bool
+
+    def column(self, data: bytes, pos: int, count: int, stride: int, times: list[float]) -> list[tuple[float, float]]:
+        """(t, RR ms) of ``count`` messages ``stride`` bytes apart from ``pos`` (their header byte);
+        ``times[k]``: the time of the last Record before message k."""
+        cols = [gather(data, pos + self.offset + 2 * j, count, stride, 2, "H", self.big) for j in range(self.n)]
+        if self.n == 1:
+            pairs = zip(times, cols[0])
+        else:
+            pairs = zip([t for t in times for _ in range(self.n)], [u for row in zip(*cols) for u in row])
+        keep = [(t, u) for t, u in pairs if u != _BAD]
+        scale = self.scale
+        return rr_kept([t for t, _ in keep], [float(u) / scale for _, u in keep])
+
+
+def rr_plan(endian: str, items: list, n_regular: int) -> RrPlan | None:
+    """The column reader of one hrv definition, or None where the value dicts must decide.
+
+    ``items``: (var, value index, count, base type number, field, number, kind, bytes, offset) per
+    field in definition order (profile.py)."""
+    if n_regular != len(items):
+        return None  # a developer field could be named "time"
+    found = None
+    for _var, _idx, n, btn, f, _num, _kind, _size, off in items:
+        if f is None:
+            if btn == _STRING:
+                return None
+            continue
+        if f.name != "time" or found is not None or btn != _UINT16:
+            return None
+        if not f.scale or f.offset or f.subfields or f.components or f.type.values:
+            return None
+        found = RrPlan(1 + off, n, f.scale, endian == ">")
+    return found
