@@ -140,10 +140,10 @@ class _Feeder:
             else:
                 self._room(len(body), block=True)
                 self.sent.add(sha)
-                slot = _Slot(member, sha=sha, data=body, future=self.pool.submit(member, body, sha))
-                assert slot.future is not None
-                self.flight[slot.future] = len(body)
-                slot.future.add_done_callback(slot.decoded)
+                future = self.pool.submit(member, body, sha)
+                self.flight[future] = len(body)
+                slot = _Slot(member, sha=sha, data=body, future=future)
+                future.add_done_callback(slot.decoded)
                 yield slot
 
     def _room(self, size: int, block: bool) -> bool:
