@@ -134,12 +134,12 @@ class Segment:
         if count < 2:
             return 0
         recs, ts = plan.rec.many(data, pos, count, stride, self.ts, offset >= 0)
+        if other.rr is not None and len(recs) != count:  # a record without a time: its hrv is timed by an earlier one
+            self.plain_until = pos + count * stride  # read message by message (and not tried again)
+            return 0
+        self.add_records(recs)  # first: a new chunk of each kind comes in file order
         if other.rr is not None:
-            if len(recs) != count:  # a record without a time: the hrv after it is timed by an earlier one
-                self.plain_until = pos + count * stride  # read message by message (and not tried again)
-                return 0
             self.add_rr(other.rr.column(data, pos + s1, count, stride, [x.t for x in recs]))
-        self.add_records(recs)
         self.ts = self.cycle_ts(plan, other, pos, count, (stride, s1, s2, m)) if other.ts_fields else ts
         return pos + count * stride
 
