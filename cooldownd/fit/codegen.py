@@ -10,6 +10,8 @@ the field itself, ``render`` (enum names), then scale, then offset, then the def
 from __future__ import annotations
 
 import datetime
+from collections import OrderedDict
+from types import CodeType
 
 from fitparse.processors import UTC_REFERENCE
 from fitparse.records import BASE_TYPE_BYTE, parse_string
@@ -198,8 +200,27 @@ def raw_code(var: str, idx: int, n: int, btn: int, bt) -> tuple[str, str]:
     return f"{var} = v[{idx}]\n    if {var} == {INVALID[btn]}: {var} = None", "int"
 
 
+# Sources written for different definitions are often the same text (a layout shared by many devices'
+# files); compiling is most of a plan's cost, so each text is compiled once (least recently used dropped).
+CODE_CACHE_MAX = 1024
+_CODE: OrderedDict[tuple[str, str], CodeType] = OrderedDict()
+
+
+def compiled(source: str, filename: str) -> CodeType:
+    """``compile(source, filename, "exec")``, once per text."""
+    key = (source, filename)
+    code = _CODE.get(key)
+    if code is None:
+        code = _CODE[key] = compile(source, filename, "exec")
+        if len(_CODE) > CODE_CACHE_MAX:
+            _CODE.popitem(last=False)
+    else:
+        _CODE.move_to_end(key)
+    return code
+
+
 def make(source: str, consts: dict):
     env = dict(_ENV)
     env.update(consts)
-    exec(compile(source, "<fastfit plan>", "exec"), env)  # noqa: S102 - source built above from the profile
+    exec(compiled(source, "<fastfit plan>"), env)  # noqa: S102 - source built above from the profile
     return env["conv"]

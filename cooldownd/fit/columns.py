@@ -21,6 +21,7 @@ from fitparse.records import BASE_TYPES
 
 from cooldownd.core.model import Record
 from cooldownd.fit.basetypes import INVALID, PROCESSED, Unsupported
+from cooldownd.fit.codegen import compiled
 from cooldownd.fit.values import posix
 
 FIT_EPOCH = 631065600  # fitparse's UTC_REFERENCE: FIT time 0 is 1989-12-31T00:00:00Z
@@ -174,7 +175,7 @@ def record_plan(endian: str, mtype, items: list, n_regular: int, ts_items: list[
                   {i: (1 + items[i][8], items[i][7], _CODES[items[i][3]]) for i in needed})
     env = {"Record": Record, "_new": tuple.__new__, "repeat": repeat, "_HR8": _HR8, "EPOCH": float(FIT_EPOCH),
            "TS_SAFE": TS_SAFE, "_hr": _hr, "_Unsupported": Unsupported, "_gather": gather, "BIG": endian == ">"}
-    exec(compile(gen.one() + "\n\n" + gen.many(), "<fastfit record plan>", "exec"), env)  # noqa: S102 - built above
+    exec(compiled(gen.one() + "\n\n" + gen.many(), "<fastfit record plan>"), env)  # noqa: S102 - built above
     return RecordPlan(struct.Struct(endian + body).unpack_from, env["one"], env["many"])
 
 

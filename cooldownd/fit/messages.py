@@ -69,6 +69,8 @@ class Segment:
             r.read_any = True
             if plan.rec is not None:
                 pos = self.records(plan, pos, h, offset)
+            elif plan.rr is not None and offset < 0:
+                pos = self.hrvs(plan, pos, h)
             elif plan.conv is not None:
                 pos = self.wanted(plan, acc, pos, offset)
             else:
@@ -115,6 +117,14 @@ class Segment:
                 r.last_t = one.t
         return nxt
 
+    def hrvs(self, plan: Plan, pos: int, h: int) -> int:
+        """One hrv message, or the run of same-definition ones starting here, as (t, RR ms) pairs."""
+        stride, r = plan.size + 1, self.r
+        nxt = pos + stride
+        count = self.run_length(pos, h, stride) if nxt < self.end and nxt + stride <= r.n and r.data[nxt] == h else 1
+        self.add_rr(plan.rr.column(r.data, pos, count, stride, [r.last_t] * count))
+        return pos + count * stride
+
     def cycles(self, plan: Plan, pos: int, h: int, offset: int, h2: int) -> int:
         """Records each followed by one hrv or by ``m`` unwanted messages of one definition, read as a
         run of such cycles; the position after them, or 0 when there are not two (message by message)."""
@@ -128,18 +138,20 @@ class Segment:
         while other.rr is None and m < 16 and pos + s1 + (m + 1) * s2 <= limit and data[pos + s1 + m * s2] == h2:
             m += 1
         stride = s1 + m * s2
+        if pos + 2 * stride > limit or (data[pos + stride] != h if offset < 0 else data[pos + stride] & 0xE0 != h & 0xE0):
+            return 0  # no second cycle
         count = self.run_length(pos, h, stride, (limit - pos) // stride)
         for j in range(m):
             count = min(count, self.run_length(pos + s1 + j * s2, h2, stride, count)) if count > 1 else 0
         if count < 2:
             return 0
         recs, ts = plan.rec.many(data, pos, count, stride, self.ts, offset >= 0)
+        if other.rr is not None and len(recs) != count:  # a record without a time: its hrv is timed by an earlier one
+            self.plain_until = pos + count * stride  # read message by message (and not tried again)
+            return 0
+        self.add_records(recs)  # first: a new chunk of each kind comes in file order
         if other.rr is not None:
-            if len(recs) != count:  # a record without a time: the hrv after it is timed by an earlier one
-                self.plain_until = pos + count * stride  # read message by message (and not tried again)
-                return 0
             self.add_rr(other.rr.column(data, pos + s1, count, stride, [x.t for x in recs]))
-        self.add_records(recs)
         self.ts = self.cycle_ts(plan, other, pos, count, (stride, s1, s2, m)) if other.ts_fields else ts
         return pos + count * stride
 

@@ -48,7 +48,9 @@ def rr_plan(endian: str, items: list, n_regular: int) -> RrPlan | None:
     if n_regular != len(items):
         return None  # a developer field could be named "time"
     found = None
-    for _var, _idx, n, btn, f, _num, _kind, _size, off in items:
+    for _var, _idx, n, btn, f, num, _kind, _size, off in items:
+        if num == 253:
+            return None  # a timestamp: the compressed-timestamp base moves (read message by message)
         if f is None:
             if btn == _STRING:
                 return None
