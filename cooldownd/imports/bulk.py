@@ -58,7 +58,7 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None
         if len(todo) > 1:
             from cooldownd.fit import fastfit
 
-            fastfit.keep_plans(WORKER_PLANS)  # this process ends with the import, as a worker does
+            fastfit.keep_plans(worker.WORKER_PLANS)  # this process ends with the import, as a worker does
         # the paths, not the names: a name is for showing (a non-UTF-8 one has U+FFFD in it)
         yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs,
                                          library=library, this_year=this_year, progress=progress,
