@@ -49,7 +49,7 @@ def decode_messages(data: bytes, source: str) -> Decoded:
     if not data:
         return decode_with_fitparse(data, source)
     try:
-        with _collector_paused():
+        with collector_paused():
             fast = fastfit.decode(data, WANTED, records=True)
     except fastfit.Unsupported as exc:
         log.debug("%s: fast decoder can't read it (%s); using fitparse", source, exc)
@@ -72,13 +72,15 @@ def decode_messages(data: bytes, source: str) -> Decoded:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector off while fastfit decodes one file, as it was afterwards.
 
     A large file makes ~100,000 Records (tuples the collector keeps tracking) and no cycles: with the
     collector on, its full passes over the growing heap cost ~40 % of the decode (bench/import, and
     the in-process figures in bench/README.md). fastfit runs no other code meanwhile, so nothing
-    else depends on the collector running during it."""
+    else depends on the collector running during it. ``importer.prepare`` keeps it off for the whole
+    file (workouts and assessment too): its Records are freed by their reference counts when it
+    returns, so the collector never scans them at all."""
     was = gc.isenabled()
     gc.disable()
     try:

@@ -122,7 +122,7 @@ class Segment:
         stride, r = plan.size + 1, self.r
         nxt = pos + stride
         count = self.run_length(pos, h, stride) if nxt < self.end and nxt + stride <= r.n and r.data[nxt] == h else 1
-        self.add_rr(plan.rr.column(r.data, pos, count, stride, [r.last_t] * count))
+        self.add_rr(plan.rr.column(r.data, pos, count, stride, 0, [r.last_t] * count))
         return pos + count * stride
 
     def cycles(self, plan: Plan, pos: int, h: int, offset: int, h2: int) -> int:
@@ -151,7 +151,7 @@ class Segment:
             return 0
         self.add_records(recs)  # first: a new chunk of each kind comes in file order
         if other.rr is not None:
-            self.add_rr(other.rr.column(data, pos + s1, count, stride, [x.t for x in recs]))
+            self.add_rr(other.rr.column(data, pos, count, stride, s1, [x.t for x in recs]))
         self.ts = self.cycle_ts(plan, other, pos, count, (stride, s1, s2, m)) if other.ts_fields else ts
         return pos + count * stride
 

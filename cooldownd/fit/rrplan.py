@@ -11,8 +11,8 @@ rule, so a record/hrv alternation is read without a value dict per message (mess
 from __future__ import annotations
 
 from dataclasses import dataclass
+from struct import iter_unpack
 
-from cooldownd.fit.columns import gather
 from cooldownd.fit.values import rr_kept
 
 _UINT16, _STRING, _BAD = 0x84, 0x07, 0xFFFF
@@ -27,17 +27,16 @@ class RrPlan:
     scale: object  # the profile's scale (1000: ms -> s)
     big: bool
 
-    def column(self, data: bytes, pos: int, count: int, stride: int, times: list[float]) -> list[tuple[float, float]]:
-        """(t, RR ms) of ``count`` messages ``stride`` bytes apart from ``pos`` (their header byte);
-        ``times[k]``: the time of the last Record before message k."""
-        cols = [gather(data, pos + self.offset + 2 * j, count, stride, 2, "H", self.big) for j in range(self.n)]
-        if self.n == 1:
-            pairs = zip(times, cols[0])
-        else:
-            pairs = zip([t for t in times for _ in range(self.n)], [u for row in zip(*cols) for u in row])
-        keep = [(t, u) for t, u in pairs if u != _BAD]
+    def column(self, data: bytes, start: int, count: int, stride: int, lead: int,
+               times: list[float]) -> list[tuple[float, float]]:
+        """(t, RR ms) of ``count`` messages ``stride`` bytes apart, the first one ``lead`` bytes after
+        ``start`` (its header byte; a run of cycles starts at a record); ``times[k]``: the time of
+        the last Record before message k. One ``iter_unpack`` over the run's bytes."""
+        skip = lead + self.offset
+        fmt = f"{'>' if self.big else '<'}{skip}x{self.n}H{stride - skip - 2 * self.n}x"
+        rows = iter_unpack(fmt, data[start:start + count * stride])
         scale = self.scale
-        return rr_kept([t for t, _ in keep], [float(u) / scale for _, u in keep])
+        return rr_kept([(t, float(u) / scale) for t, row in zip(times, rows) for u in row if u != _BAD])
 
 
 def rr_plan(endian: str, items: list, n_regular: int) -> RrPlan | None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from itertools import repeat
-from operator import mul
 
 from cooldownd.core.model import DeviceSummary, FileProfile, Record
 
@@ -50,23 +48,20 @@ def rr_ms(values: Iterable[dict]) -> list[float]:
 
 def rr_at(messages: Iterable[tuple[float, dict]]) -> list[tuple[float, float]]:
     """(t, RR ms) for each interval of each (t, hrv message): the rule of ``rr_ms``, one loop for a file."""
-    times: list[float] = []
-    secs: list[float] = []
+    pairs: list[tuple[float, float]] = []
     for t0, v in messages:
         t = v.get("time")
         for s in t if isinstance(t, tuple) else (t,):
             if isinstance(s, (int, float)):
-                times.append(t0)
-                secs.append(s)
-    return rr_kept(times, secs)
+                pairs.append((t0, s))
+    return rr_kept(pairs)
 
 
-def rr_kept(times: Iterable[float], secs: Iterable[float]) -> list[tuple[float, float]]:
-    """(t, RR ms) of the intervals (s, numbers) that are plausible (0.2-3 s; a None is padding, dropped before).
+def rr_kept(pairs: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(t, RR ms) of the (t, interval in s) that are plausible (0.2-3 s; a None is padding, dropped before).
 
     fastfit reads ``hrv`` messages' raw columns into this (fit/rrplan.py); rr_at reads value dicts."""
-    keep = [(t, s) for t, s in zip(times, secs) if 0.2 <= s <= 3.0]
-    return list(zip([t for t, _ in keep], map(round, map(mul, [s for _, s in keep], repeat(1000.0)), repeat(1))))
+    return [(t, round(s * 1000.0, 1)) for t, s in pairs if 0.2 <= s <= 3.0]
 
 
 def timer_pauses(timer: list[tuple[float, str]], end: float) -> list[tuple[float, float]]:

@@ -142,12 +142,15 @@ def read_fit(name: str, data: bytes) -> tuple[FitContent, str | None]:
 
 def prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:
     """Decode, build, assess and summarise one FIT (or gzip) file; never raises, never touches the store."""
-    try:
-        return _prepare(job, name, data, sha)
-    except FitImportError as exc:
-        return Prepared("error", exc.reason)
-    except Exception as exc:  # the batch goes on whatever one file does
-        return Prepared("failed", _failed(name, exc))
+    from cooldownd.fit.decode import collector_paused
+
+    with collector_paused():  # its Records are gone (reference counts) before the collector runs again
+        try:
+            return _prepare(job, name, data, sha)
+        except FitImportError as exc:
+            return Prepared("error", exc.reason)
+        except Exception as exc:  # the batch goes on whatever one file does
+            return Prepared("failed", _failed(name, exc))
 
 
 def _prepare(job: Job, name: str, data: bytes, sha: str) -> Prepared:

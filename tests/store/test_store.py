@@ -134,10 +134,13 @@ def test_a_version_1_database_is_migrated_and_keeps_its_workouts(tmp_path: Path)
     assert (row.summary.sport, row.summary.level.value, row.summary.headline) == ("cycling", "hard", old["headline"])
     store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     assert "superseded_by" in {r[1] for r in conn.execute("PRAGMA table_info(workouts)")}
     assert conn.execute("SELECT COUNT(*) FROM series").fetchone()[0] == 0  # v4: the time lines
-    assert "workouts_end" in {r[1] for r in conn.execute("PRAGMA index_list(workouts)")}
+    assert {"workouts_end", "workouts_start_max_hr"} <= {r[1] for r in conn.execute("PRAGMA index_list(workouts)")}
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT MAX(max_hr) FROM workouts WHERE superseded_by IS NULL "
+                        "AND start < 1").fetchall()
+    assert "workouts_start_max_hr" in plan[0][3]  # v5: the as-of history reads this index, not the rows
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'hr_curves'").fetchone() is None  # never shipped: the series serves the curve
 
 

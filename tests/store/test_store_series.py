@@ -13,6 +13,7 @@ from records import summary
 from cooldownd.core.series import Series
 from cooldownd.errors import StoreError, StoreErrorKind
 from cooldownd.reader import open_readonly
+from cooldownd.database import SCHEMA_VERSION
 from cooldownd.store import Store
 
 LINE = Series(step_s=5, end_index=4, hr=(100, None, 140, 150, 120, 100), power=(200, 210, None, 250),
@@ -55,6 +56,7 @@ def test_read_only_on_a_file_without_the_series_table_and_from_a_newer_cooldownd
     Store.open(path).close()
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE series")  # a database written before the table existed
+    conn.execute("DROP INDEX workouts_start_max_hr")  # (and before version 5's index)
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
@@ -62,7 +64,7 @@ def test_read_only_on_a_file_without_the_series_table_and_from_a_newer_cooldownd
     assert reader.version == 3 and reader.get_series(1) is None and reader.workouts() == []
     reader.close()
     assert Store.open(path).get_series(1) is None  # a writer upgrades it: the table is there now
-    assert open_readonly(path).version == 4
+    assert open_readonly(path).version == SCHEMA_VERSION == 5
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
