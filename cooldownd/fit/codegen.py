@@ -85,6 +85,7 @@ class Gen:
     def __init__(self, mtype, raws: list[str]) -> None:
         self.mtype, self.raws, self.lines, self.consts = mtype, raws, [], {}
         self.defs: list[tuple[int, str]] = []  # (field number, raw variable) of regular fields
+        self.nbytes: dict[str, int] = {}  # raw variable of a byte array -> its length
 
     def const(self, obj) -> str:
         name = "K%d" % len(self.consts)
@@ -123,11 +124,22 @@ class Gen:
         elif type_name == "bool":
             self.emit(depth, f"if {var} is not None: {var} = bool({var})")
 
-    def component(self, depth: int, c, raw: str, scalar_int: bool) -> None:
+    def component(self, depth: int, c, raw: str, scalar_int: bool, packed: tuple[str, int] | None = None) -> None:
+        """One component of a field (fitparse's loop body); ``packed``: (variable, bits) of a byte array's
+        value as one little-endian integer, which fitparse's ``ComponentField.render`` computes byte by byte."""
         cmp_field = self.mtype.fields.get(c.def_num)
         if cmp_field is None:
             raise Unsupported(f"component {c.name} has no field")
-        if scalar_int:
+        if packed is not None:
+            var, bits = packed
+            if c.bit_offset and c.bit_offset >= bits:  # render raises ValueError (skipped) unless raw is None
+                self.emit(depth, f"if {raw} is None:")
+                depth += 1
+                self.emit(depth, "c = None")
+            else:
+                self.emit(depth, f"c = None if {var} is None else ({var} >> {c.bit_offset}) & {(1 << c.bits) - 1}")
+            scalar_int = True
+        elif scalar_int:
             self.emit(depth, f"c = None if {raw} is None else ({raw} >> {c.bit_offset}) & {(1 << c.bits) - 1}")
         else:
             self.emit(depth, f"c = _crender({self.const(c)}, {raw})")
@@ -174,8 +186,12 @@ class Gen:
     def field(self, depth: int, f, raw: str, kind: str) -> None:
         scalar_int = kind == "int"
         def body(d: int, x) -> None:
+            packed = None
+            if kind == "byte" and x.components and raw in self.nbytes:
+                self.emit(d, f"bn = None if {raw} is None else int.from_bytes(bytes({raw}), 'little')")
+                packed = ("bn", 8 * self.nbytes[raw])
             for c in x.components or ():
-                self.component(d, c, raw, scalar_int)
+                self.component(d, c, raw, scalar_int, packed)
             self.value(d, x, raw, kind)
             self.process(d, x.type.name, "x")
             self.emit(d, f"d[{x.name!r}] = x")

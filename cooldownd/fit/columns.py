@@ -106,14 +106,19 @@ class _Writer:
 
 
 def _safe(mtype, f, kind: str, size: int) -> bool:
-    """True when fitparse's conversion of this field (and its components) cannot raise."""
+    """True when fitparse's conversion of this field (and its components) cannot raise, and no
+    Record field comes from an accumulated component (a ``cycles`` field accumulating into
+    ``total_cycles`` is fine: in records mode no record message's value dict is ever returned, so
+    the record accumulators' state reaches nothing)."""
     if f.subfields or f.type.name == "localtime_into_day":
         return False
     if f.type.name in ("date_time", "local_date_time") and (kind != "int" or size > 4):
         return False
     for c in f.components or ():
         target = mtype.fields.get(c.def_num)
-        if c.accumulate or kind != "int" or target is None or target.subfields or c.bits > 32:
+        if kind != "int" or target is None or target.subfields or c.bits > 32:
+            return False
+        if c.accumulate and target.name in _KEYS:
             return False
         if target.type.name == "localtime_into_day":
             return False

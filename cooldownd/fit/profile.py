@@ -129,6 +129,8 @@ def _conv_source(mtype, items, n_regular: int) -> tuple[str, dict]:
     for var, idx, n, btn, _f, *_ in items:
         src, shape[var] = raw_code(var, idx, n, btn, BASE_TYPES.get(btn, BASE_TYPE_BYTE))
         gen.emit(1, src)
+        if shape[var] == "byte":
+            gen.nbytes[var] = n
     gen.defs = [(it[5], it[0]) for it in items[:n_regular]]
     gen.emit(1, "d = {}")
     for i, (var, _idx, _n, _btn, f, num, *_) in enumerate(items):
