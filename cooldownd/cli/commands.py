@@ -210,11 +210,14 @@ def print_result(r: Result, as_json: bool) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import files, print one line (or JSON object) each, then offer the newest recent workout."""
+    from cooldownd.fit.fastfit import keep_plans
     from cooldownd.imports.bulk import import_many
+    from cooldownd.imports.worker import WORKER_PLANS
     from cooldownd.routinefile import load_library
     from cooldownd.quicksettings import snapshot
     from cooldownd.daemon.instance import open_store
 
+    keep_plans(WORKER_PLANS)  # this process ends with the import: as many decoding plans as a worker keeps
     settings = snapshot(args.config)  # no pydantic: the full settings only to offer (offer_after_import)
     library = load_library(settings.routines.file)
     store = open_store(settings)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from cooldownd.core.model import DeviceSummary, FileProfile, Record
 
+_new = tuple.__new__
 _FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z
 
 
@@ -131,8 +132,8 @@ def hr_samples(values: Iterable[dict]) -> list[tuple[float, int]]:
         else:
             continue
         for u, b in zip(units, bpms):
-            if bpm(b) is not None:
-                out.append((anchor_wall + (u - anchor_units) / 1024.0, bpm(b)))
+            if (h := bpm(b)) is not None:
+                out.append((anchor_wall + (u - anchor_units) / 1024.0, h))
     return sorted(out)
 
 
@@ -181,7 +182,7 @@ def merge_hr(recs: list[Record], beats: list[tuple[float, int]]) -> list[Record]
                 acc += b
                 n += 1
             j += 1
-        out.append(r._replace(hr=new) if new != r.hr else r)
+        out.append(_new(Record, (hi, new, *r[2:])) if new != r.hr else r)  # r._replace(hr=new), faster
     return out
 
 

@@ -55,10 +55,6 @@ def import_many(paths: Iterable[str | Path], *, store: Any, settings: Any = None
     paths = list(paths)
     todo = list(inputs(paths))
     if jobs == 1 or (len(todo) < SMALL_BATCH and not any(n.lower().endswith(".zip") for n, _ in todo)):
-        if len(todo) > 1:
-            from cooldownd.fit import fastfit
-
-            fastfit.keep_plans(worker.WORKER_PLANS)  # this process ends with the import, as a worker does
         # the paths, not the names: a name is for showing (a non-UTF-8 one has U+FFFD in it)
         yield from importer.import_paths(paths, store=store, athlete=athlete, knobs=knobs,
                                          library=library, this_year=this_year, progress=progress,
