@@ -11,7 +11,6 @@ import io
 import logging
 import os
 import stat
-import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -188,6 +187,8 @@ class _Budget:
 
 def _zip_members(name: str, data: bytes, budget: _Budget | None, depth: int) -> Iterator[tuple[str, Any]]:
     """(member name, bytes or FitImportError) for each wanted member; raises for a refused archive."""
+    import zipfile  # here: ~4 ms (shutil, bz2, lzma) that an import of .fit files never needs
+
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
