@@ -78,21 +78,21 @@ class Segment:
         return pos
 
     def add_records(self, recs: list | tuple) -> None:
-        if not recs:
-            return
-        if self.chunk is None:
-            self.chunk = []
-            self.r.messages.append(("records", self.chunk))
-        self.chunk.extend(recs)
-        self.r.last_t = recs[-1].t
+        if recs:
+            self.chunk = self.grow("records", self.chunk, recs)
+            self.r.last_t = recs[-1].t
 
     def add_rr(self, pairs: list) -> None:
-        if not pairs:
-            return
-        if self.rr is None:
-            self.rr = []
-            self.r.messages.append(("rr", self.rr))
-        self.rr.extend(pairs)
+        if pairs:
+            self.rr = self.grow("rr", self.rr, pairs)
+
+    def grow(self, kind: str, chunk: list | None, items: list | tuple) -> list:
+        """The open chunk of ``kind`` with ``items`` added (a new one in the output when none is open)."""
+        if chunk is None:
+            chunk = []
+            self.r.messages.append((kind, chunk))
+        chunk.extend(items)
+        return chunk
 
     def records(self, plan: Plan, pos: int, h: int, offset: int) -> int:
         """One record message, or the run of same-definition records (or of cycles) starting here."""
