@@ -107,23 +107,21 @@ class _Compact(list):
         if name == "hrv":
             pairs = rr_at(((self.last_t, values),))
             if pairs:
-                if self.rr is None:
-                    self.rr = []
-                    super().append(("rr", self.rr))
-                self.rr.extend(pairs)
-            return
-        if name != "record":
+                self.rr = self._grow("rr", self.rr, pairs)
+        elif name != "record":
             self.chunk = self.rr = None
             super().append(item)
-            return
-        rec = record_from_values(values)
-        if rec is None:
-            return
-        if self.chunk is None:
-            self.chunk = []
-            super().append(("records", self.chunk))
-        self.chunk.append(rec)
-        self.last_t = rec.t
+        elif (rec := record_from_values(values)) is not None:
+            self.chunk = self._grow("records", self.chunk, (rec,))
+            self.last_t = rec.t
+
+    def _grow(self, kind: str, chunk: list | None, items) -> list:
+        """The open chunk of ``kind`` with ``items`` added (a new one appended when none is open)."""
+        if chunk is None:
+            chunk = []
+            super().append((kind, chunk))
+        chunk.extend(items)
+        return chunk
 
 
 def decode_with_fitparse(data: bytes, source: str) -> Decoded:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 import signal
 
 from cooldownd.imports import importer, worker
@@ -34,6 +33,8 @@ def again(job: importer.Job, name: str, data: bytes, sha: str, tries: int = 1) -
         how = got
     else:
         why = f"the decoding process died twice while reading it, the last time {how}"
+    import shlex  # here: only a file that killed its process twice needs it
+
     outer = name.partition("!")[0]  # a zip member is imported with its zip
     return importer.Prepared("failed", f"{why}; it was not imported: try `cooldownd import {shlex.quote(outer)}` "
                                        "again"), []
